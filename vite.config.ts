@@ -1,0 +1,16 @@
+import { sveltekit } from '@sveltejs/kit/vite';
+import adapter from '@sveltejs/adapter-static';
+import { defineConfig } from 'vite';
+
+// SvelteKit 3 keeps its configuration here; a svelte.config.js would be a build error.
+export default defineConfig({
+	plugins: [
+		sveltekit({
+			// A static SPA: any static host or an intranet nginx serves it; 200.html answers unknown paths.
+			adapter: adapter({ fallback: '200.html', precompress: false }),
+			compilerOptions: { runes: true }
+		})
+	],
+	server: { host: '127.0.0.1', port: 5173, strictPort: false },
+	preview: { host: '127.0.0.1' }
+});
