@@ -140,7 +140,7 @@ set search_path = ''
 as $$
 declare
 	caller uuid := private.require_user();
-	member_id uuid := private.link_account_to_roster();
+	my_member_id uuid := private.link_account_to_roster();
 begin
 	return jsonb_build_object(
 		'user_id', caller,
@@ -165,7 +165,7 @@ begin
 			)
 			from private.members m
 			join private.units u on u.id = m.unit_id
-			where m.id = member_id
+			where m.id = my_member_id
 		),
 		'roles', coalesce((
 			select jsonb_agg(
@@ -178,7 +178,7 @@ begin
 			)
 			from private.staff_roles r
 			left join private.units u on u.id = r.unit_id
-			where r.member_id = whoami.member_id and r.revoked_at is null
+			where r.member_id = my_member_id and r.revoked_at is null
 		), '[]'::jsonb)
 	);
 end;
