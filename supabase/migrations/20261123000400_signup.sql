@@ -1,0 +1,616 @@
+-- Signing up (报名), cancelling and the waitlist: every rule of an activity, enforced here on
+-- server time, whatever the client sends.
+--
+-- Concurrency: every function that changes an activity's registrations first locks the
+-- activity's row (`for update`), so sign-ups, cancels and promotions of one activity run one at
+-- a time, and the capacity check constraints make overbooking impossible even for a bug here.
+
+-- ===========================================================================================
+-- Section: validating input
+-- ===========================================================================================
+
+-- Checks answers against the activity's typed questions. Returns null when valid, or the id of
+-- the first question that is missing or wrong ('_unknown' for an answer to no question).
+-- Kinds: choice (one of options[].value), text (max_length, default 200), number (min, max).
+create function private.invalid_answer(questions jsonb, answers jsonb) returns text
+language plpgsql
+immutable
+set search_path = ''
+as $$
+declare
+	question jsonb;
+	answer jsonb;
+	key text;
+begin
+	if jsonb_typeof(answers) is distinct from 'object' then
+		return '_answers';
+	end if;
+	for key in select jsonb_object_keys(answers) loop
+		if not exists (select 1 from jsonb_array_elements(questions) q where q ->> 'id' = key) then
+			return '_unknown';
+		end if;
+	end loop;
+	for question in select value from jsonb_array_elements(questions) loop
+		answer := answers -> (question ->> 'id');
+		if answer is null or answer = 'null'::jsonb
+			or (jsonb_typeof(answer) = 'string' and btrim(answer #>> '{}') = '') then
+			if coalesce((question ->> 'required')::boolean, false) then
+				return question ->> 'id';
+			end if;
+			continue;
+		end if;
+		case question ->> 'kind'
+			when 'choice' then
+				if jsonb_typeof(answer) <> 'string' or not exists (
+					select 1 from jsonb_array_elements(question -> 'options') o
+					where o ->> 'value' = answer #>> '{}'
+				) then
+					return question ->> 'id';
+				end if;
+			when 'text' then
+				if jsonb_typeof(answer) <> 'string'
+					or char_length(answer #>> '{}') > coalesce((question ->> 'max_length')::integer, 200) then
+					return question ->> 'id';
+				end if;
+			when 'number' then
+				if jsonb_typeof(answer) <> 'number'
+					or (question ? 'min' and (answer #>> '{}')::numeric < (question ->> 'min')::numeric)
+					or (question ? 'max' and (answer #>> '{}')::numeric > (question ->> 'max')::numeric) then
+					return question ->> 'id';
+				end if;
+			else
+				return question ->> 'id';
+		end case;
+	end loop;
+	return null;
+end;
+$$;
+
+-- Guests' names, trimmed; refuses empty or over-long names and more guests than allowed.
+create function private.clean_guest_names(names text[], guests_max integer) returns text[]
+language plpgsql
+immutable
+set search_path = ''
+as $$
+declare
+	cleaned text[];
+begin
+	select coalesce(array_agg(btrim(n) order by ord), '{}') into cleaned
+	from unnest(coalesce(names, '{}')) with ordinality as t (n, ord);
+	if cardinality(cleaned) > guests_max then
+		perform private.api_error(400, 'too_many_guests',
+			format('At most %s family members may come along.', guests_max),
+			format('最多可携带 %s 名家属。', guests_max));
+	end if;
+	if exists (select 1 from unnest(cleaned) n where n = '' or char_length(n) > 30) then
+		perform private.api_error(400, 'guest_name_invalid',
+			'Each family member needs a name of at most 30 characters.',
+			'请填写每位家属的姓名（不超过 30 个字）。');
+	end if;
+	return cleaned;
+end;
+$$;
+
+-- ===========================================================================================
+-- Section: registration views for the member
+-- ===========================================================================================
+
+-- A registration as the app shows it to its member: with the ticket secret only when admitted,
+-- and the position in the waitlist.
+create function private.registration_json(registration_id uuid) returns jsonb
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+	select jsonb_build_object(
+		'id', r.id,
+		'activity_id', r.activity_id,
+		'session_id', r.session_id,
+		'status', r.status,
+		'guest_names', to_jsonb(r.guest_names),
+		'answers', r.answers,
+		'source', r.source,
+		'ticket_secret', case when r.status = 'registered' then r.ticket_secret end,
+		'waitlist_position', case when r.status = 'waitlisted' then (
+			select count(*) from private.registrations w
+			where w.activity_id = r.activity_id and w.status = 'waitlisted'
+				and (w.queued_at, w.id) <= (r.queued_at, r.id)
+		) end,
+		'created_at', r.created_at,
+		'updated_at', r.updated_at
+	)
+	from private.registrations r
+	where r.id = registration_id
+$$;
+
+-- ===========================================================================================
+-- Section: waitlist promotion
+-- ===========================================================================================
+
+-- Admits waitlisted registrations in the order they queued while seats are free. A head of the
+-- queue that does not fit the activity stops promotion (nobody jumps the queue); one whose
+-- session is full waits while later people for other sessions move up. The caller holds the
+-- activity's row lock. Returns the ids promoted.
+create function private.promote_waitlist(target_activity uuid) returns uuid[]
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+	activity private.activities;
+	candidate record;
+	promoted uuid[] := '{}';
+	seats integer;
+begin
+	select * into activity from private.activities a where a.id = target_activity;
+	if activity.status not in ('published', 'closed') or now() >= activity.starts_at then
+		return promoted;
+	end if;
+	for candidate in
+		select r.id, r.session_id, 1 + cardinality(r.guest_names) as need
+		from private.registrations r
+		where r.activity_id = target_activity and r.status = 'waitlisted'
+		order by r.queued_at, r.id
+	loop
+		select a.capacity - a.seats_taken into seats from private.activities a where a.id = target_activity;
+		if seats is not null and seats < candidate.need then
+			exit;
+		end if;
+		if candidate.session_id is not null and exists (
+			select 1 from private.sessions s
+			where s.id = candidate.session_id and s.capacity is not null
+				and s.capacity - s.seats_taken < candidate.need
+		) then
+			continue;
+		end if;
+		update private.registrations set status = 'registered', decided_at = now()
+		where id = candidate.id;
+		promoted := promoted || candidate.id;
+	end loop;
+	if cardinality(promoted) > 0 then
+		insert into private.audit_log (actor_user_id, action, subject)
+		values ((select auth.uid()), 'waitlist_promoted',
+			jsonb_build_object('activity_id', target_activity, 'registration_ids', to_jsonb(promoted)));
+	end if;
+	return promoted;
+end;
+$$;
+
+-- ===========================================================================================
+-- Section: sign up
+-- ===========================================================================================
+
+-- Signs `member` up for an activity under every rule; `source` and `made_by` record who did it
+-- (the member, a liaison, the office). Returns {outcome, existing, registration}. A repeated
+-- request with the same choices returns the existing registration (a double tap makes one).
+create function private.sign_up(
+	target_activity uuid,
+	member uuid,
+	session uuid,
+	guest_names text[],
+	answers jsonb,
+	source text,
+	made_by uuid
+) returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+	activity private.activities;
+	chosen private.sessions;
+	existing private.registrations;
+	guests text[];
+	reason text;
+	bad_answer text;
+	need integer;
+	taken_in_series integer;
+	new_status text;
+	registration_id uuid;
+begin
+	-- The lock that serialises every change to this activity's seats.
+	select * into activity from private.activities a where a.id = target_activity for update;
+	if activity.id is null or activity.status = 'draft' then
+		perform private.api_error(404, 'activity_not_found', 'This activity does not exist.', '没有找到这个活动。');
+	end if;
+
+	select * into existing from private.registrations r
+	where r.activity_id = target_activity and r.member_id = member;
+	guests := private.clean_guest_names(guest_names, activity.guests_max);
+	answers := coalesce(answers, '{}'::jsonb);
+
+	if existing.id is not null and existing.status not in ('cancelled', 'rejected') then
+		if existing.session_id is not distinct from session
+			and existing.guest_names = guests and existing.answers = answers then
+			return jsonb_build_object('outcome', existing.status, 'existing', true,
+				'registration', private.registration_json(existing.id));
+		end if;
+		perform private.api_error(409, 'already_registered',
+			'You have already signed up for this activity. Cancel first to change it.',
+			'您已报名此活动。如需修改，请先取消报名。');
+	end if;
+
+	if activity.status = 'cancelled' then
+		perform private.api_error(409, 'activity_cancelled', 'This activity has been cancelled.', '该活动已取消。');
+	end if;
+	if activity.status <> 'published' then
+		perform private.api_error(409, 'signup_closed', 'Sign-up for this activity has closed.', '该活动报名已截止。');
+	end if;
+	if activity.signup_opens_at is not null and now() < activity.signup_opens_at then
+		perform private.api_error(409, 'signup_not_open', 'Sign-up has not opened yet.', '报名尚未开始。');
+	end if;
+	if (activity.signup_closes_at is not null and now() >= activity.signup_closes_at)
+		or now() >= activity.starts_at then
+		perform private.api_error(409, 'signup_closed', 'Sign-up for this activity has closed.', '该活动报名已截止。');
+	end if;
+
+	reason := private.ineligibility_reason(target_activity, member);
+	if reason is not null then
+		perform private.api_error(403, 'ineligible_' || reason,
+			case reason
+				when 'gender' then 'This activity is for ' || array_to_string(activity.eligible_genders, ', ') || ' members only.'
+				when 'member_type' then 'This activity is not open to your member type.'
+				when 'unit' then 'This activity is only for members of certain units.'
+				else 'Only members on the union roster can sign up.'
+			end,
+			case reason
+				when 'gender' then case when activity.eligible_genders = array['female'] then '该活动仅限女职工参加。' else '该活动仅限男职工参加。' end
+				when 'member_type' then '该活动不面向您的人员类别。'
+				when 'unit' then '该活动仅限指定单位的会员参加。'
+				else '只有工会名册中的会员才能报名。'
+			end);
+	end if;
+
+	-- Sessions: required when the activity has any, and must be one of its own.
+	if session is not null then
+		select * into chosen from private.sessions s where s.id = session and s.activity_id = target_activity;
+		if chosen.id is null then
+			perform private.api_error(400, 'session_invalid', 'Please choose one of this activity''s sessions.', '请选择本活动的场次。');
+		end if;
+	elsif exists (select 1 from private.sessions s where s.activity_id = target_activity) then
+		perform private.api_error(400, 'session_required', 'Please choose a session.', '请选择场次。');
+	end if;
+
+	bad_answer := private.invalid_answer(activity.questions, answers);
+	if bad_answer is not null then
+		perform private.api_error(400, 'answer_invalid',
+			'Please answer the questions of the form correctly (' || bad_answer || ').',
+			'请正确填写报名问题（' || bad_answer || '）。');
+	end if;
+
+	if activity.series is not null and activity.series_limit is not null then
+		select count(*) into taken_in_series
+		from private.registrations r join private.activities a on a.id = r.activity_id
+		where r.member_id = member and a.series = activity.series and a.id <> activity.id
+			and r.status in ('registered', 'waitlisted', 'pending_approval');
+		if taken_in_series >= activity.series_limit then
+			perform private.api_error(409, 'series_limit_reached',
+				format('You can take part in at most %s activities of this series.', activity.series_limit),
+				format('本系列活动每人最多参加 %s 项。', activity.series_limit));
+		end if;
+	end if;
+
+	-- Admission: approval and lottery wait for a decision; first come takes a seat if one is free
+	-- (in the activity and in the session), else the waitlist, else it is full.
+	need := 1 + cardinality(guests);
+	if activity.admission in ('approval', 'lottery') then
+		new_status := 'pending_approval';
+	elsif (activity.capacity is null or activity.capacity - activity.seats_taken >= need)
+		and (chosen.id is null or chosen.capacity is null or chosen.capacity - chosen.seats_taken >= need)
+		and not exists (
+			-- Nobody overtakes the queue: while people wait, newcomers join the end.
+			select 1 from private.registrations w
+			where w.activity_id = target_activity and w.status = 'waitlisted'
+				and (chosen.id is null or w.session_id is not distinct from chosen.id)
+		) then
+		new_status := 'registered';
+	elsif activity.waitlist_enabled then
+		new_status := 'waitlisted';
+	else
+		perform private.api_error(409, 'full', 'This activity is full.', '名额已满。');
+	end if;
+
+	if existing.id is not null then
+		-- Signing up again after cancelling: a new place in the queue and a new ticket.
+		update private.registrations r
+		set status = new_status, session_id = session, guest_names = guests, answers = sign_up.answers,
+			source = sign_up.source, made_by = sign_up.made_by, queued_at = clock_timestamp(),
+			cancelled_at = null, decided_at = null, decided_by = null,
+			ticket_secret = translate(rtrim(encode(extensions.gen_random_bytes(18), 'base64'), '='), '+/', '-_')
+		where r.id = existing.id
+		returning r.id into registration_id;
+	else
+		insert into private.registrations
+			(activity_id, member_id, session_id, status, guest_names, answers, source, made_by)
+		values (target_activity, member, session, new_status, guests, answers, source, made_by)
+		returning id into registration_id;
+	end if;
+
+	return jsonb_build_object('outcome', new_status, 'existing', false,
+		'registration', private.registration_json(registration_id));
+end;
+$$;
+
+-- ===========================================================================================
+-- Section: cancel
+-- ===========================================================================================
+
+-- Cancels a member's registration before the activity's cancellation deadline, frees the seat
+-- and promotes the waitlist. Cancelling what is already cancelled answers with it unchanged.
+create function private.cancel_registration(target_activity uuid, member uuid) returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+	activity private.activities;
+	registration private.registrations;
+begin
+	select * into activity from private.activities a where a.id = target_activity for update;
+	select * into registration from private.registrations r
+	where r.activity_id = target_activity and r.member_id = member;
+	if activity.id is null or registration.id is null then
+		perform private.api_error(404, 'registration_not_found',
+			'You have not signed up for this activity.', '您没有报名这个活动。');
+	end if;
+	if registration.status in ('cancelled', 'rejected') then
+		return jsonb_build_object('outcome', registration.status, 'existing', true,
+			'registration', private.registration_json(registration.id), 'promoted', 0);
+	end if;
+	if now() >= coalesce(activity.cancel_deadline, activity.starts_at) then
+		perform private.api_error(409, 'cancel_deadline_passed',
+			'The deadline for cancelling has passed. Please contact the organizer.',
+			'已过取消报名截止时间，请联系活动组织者。');
+	end if;
+
+	update private.registrations
+	set status = 'cancelled', cancelled_at = now()
+	where id = registration.id;
+
+	return jsonb_build_object('outcome', 'cancelled', 'existing', false,
+		'registration', private.registration_json(registration.id),
+		'promoted', cardinality(private.promote_waitlist(target_activity)));
+end;
+$$;
+
+-- ===========================================================================================
+-- Section: lottery (抽签)
+-- ===========================================================================================
+
+-- Draws among pending registrations after sign-up closed: reproducible (the order is the md5 of
+-- a stored seed and the registration id, so anyone can recompute it) and audited. Winners are
+-- admitted while seats last; the rest wait on the waitlist, or are not admitted without one.
+create function private.draw_lottery(target_activity uuid, seed text) returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+	activity private.activities;
+	candidate record;
+	admitted integer := 0;
+	others integer := 0;
+begin
+	select * into activity from private.activities a where a.id = target_activity for update;
+	if activity.id is null or activity.admission <> 'lottery' then
+		perform private.api_error(400, 'not_a_lottery', 'This activity is not admitted by lottery.', '该活动不是抽签录取。');
+	end if;
+	if activity.lottery_drawn_at is not null then
+		perform private.api_error(409, 'lottery_already_drawn', 'The lottery has already been drawn.', '已经抽过签了。');
+	end if;
+	if activity.signup_closes_at is null or now() < activity.signup_closes_at then
+		perform private.api_error(409, 'lottery_before_close', 'The lottery is drawn after sign-up closes.', '报名截止后才能抽签。');
+	end if;
+
+	for candidate in
+		select r.id, 1 + cardinality(r.guest_names) as need
+		from private.registrations r
+		where r.activity_id = target_activity and r.status = 'pending_approval'
+		order by md5(seed || r.id::text), r.id
+	loop
+		if activity.capacity is null
+			or activity.capacity - (select a.seats_taken from private.activities a where a.id = target_activity) >= candidate.need then
+			update private.registrations set status = 'registered', decided_at = now(), decided_by = private.current_member_id()
+			where id = candidate.id;
+			admitted := admitted + 1;
+		else
+			update private.registrations
+			set status = case when activity.waitlist_enabled then 'waitlisted' else 'rejected' end,
+				decided_at = now(), decided_by = private.current_member_id(),
+				-- The draw's order is the waitlist's order.
+				queued_at = clock_timestamp()
+			where id = candidate.id;
+			others := others + 1;
+		end if;
+	end loop;
+
+	update private.activities set lottery_seed = seed, lottery_drawn_at = now() where id = target_activity;
+	insert into private.audit_log (actor_user_id, action, subject)
+	values ((select auth.uid()), 'lottery_drawn', jsonb_build_object(
+		'activity_id', target_activity, 'seed', seed, 'admitted', admitted, 'not_admitted', others));
+	return jsonb_build_object('seed', seed, 'admitted', admitted, 'not_admitted', others);
+end;
+$$;
+
+-- ===========================================================================================
+-- Section: public API
+-- ===========================================================================================
+
+-- One activity with everything the detail page shows: rules, sessions with seats, questions,
+-- whether I may sign up (and why not) and my registration.
+create function public.get_activity(activity_id uuid) returns jsonb
+language plpgsql
+stable
+security invoker
+set search_path = ''
+as $$
+declare
+	me uuid := private.require_member();
+	result jsonb;
+begin
+	select jsonb_build_object(
+		'id', a.id, 'title', a.title, 'description', a.description, 'category', a.category,
+		'status', a.status, 'starts_at', a.starts_at, 'ends_at', a.ends_at, 'place', a.place,
+		'capacity', a.capacity, 'seats_taken', a.seats_taken,
+		'signup_opens_at', a.signup_opens_at, 'signup_closes_at', a.signup_closes_at,
+		'cancel_deadline', a.cancel_deadline, 'admission', a.admission,
+		'waitlist_enabled', a.waitlist_enabled, 'guests_max', a.guests_max,
+		'walk_in_allowed', a.walk_in_allowed,
+		'eligible_genders', to_jsonb(a.eligible_genders),
+		'eligible_member_types', to_jsonb(a.eligible_member_types),
+		'eligible_unit_names', (
+			select jsonb_agg(u.name order by u.code) from private.units u where u.id = any (a.eligible_unit_ids)
+		),
+		'owner_unit_name', (select u.name from private.units u where u.id = a.owner_unit_id),
+		'questions', a.questions,
+		'cancelled_reason', a.cancelled_reason,
+		'waitlist_length', (
+			select count(*) from private.registrations w where w.activity_id = a.id and w.status = 'waitlisted'
+		),
+		'sessions', coalesce((
+			select jsonb_agg(jsonb_build_object(
+				'id', s.id, 'label', s.label, 'starts_at', s.starts_at, 'ends_at', s.ends_at,
+				'capacity', s.capacity, 'seats_taken', s.seats_taken
+			) order by s.starts_at, s.id)
+			from private.sessions s where s.activity_id = a.id
+		), '[]'::jsonb),
+		'ineligible_reason', private.ineligibility_reason(a.id, me),
+		'my_registration', (
+			select private.registration_json(r.id) from private.registrations r
+			where r.activity_id = a.id and r.member_id = me
+		),
+		'version', a.version,
+		'server_now', now()
+	) into result
+	from private.activities a
+	where a.id = get_activity.activity_id and a.status <> 'draft';
+	if result is null then
+		perform private.api_error(404, 'activity_not_found', 'This activity does not exist.', '没有找到这个活动。');
+	end if;
+	return result;
+end;
+$$;
+
+-- Sign myself up. Arguments the app sends: the activity, a session when it has sessions, the
+-- names of family members, and answers keyed by question id.
+create function public.sign_up(
+	activity_id uuid,
+	session_id uuid default null,
+	guest_names text[] default '{}',
+	answers jsonb default '{}'
+) returns jsonb
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+	me uuid := private.require_member();
+begin
+	return private.sign_up(sign_up.activity_id, me, sign_up.session_id, sign_up.guest_names,
+		sign_up.answers, 'self', me);
+end;
+$$;
+
+create function public.cancel_registration(activity_id uuid) returns jsonb
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+	me uuid := private.require_member();
+begin
+	return private.cancel_registration(cancel_registration.activity_id, me);
+end;
+$$;
+
+-- My registrations, upcoming and past, each with its activity's essentials and my ticket.
+create function public.list_my_registrations() returns jsonb
+language plpgsql
+stable
+security invoker
+set search_path = ''
+as $$
+declare
+	me uuid := private.require_member();
+begin
+	return coalesce((
+		select jsonb_agg(
+			private.registration_json(r.id) || jsonb_build_object(
+				'activity', jsonb_build_object(
+					'id', a.id, 'title', a.title, 'category', a.category, 'status', a.status,
+					'starts_at', a.starts_at, 'ends_at', a.ends_at, 'place', a.place,
+					'cancel_deadline', a.cancel_deadline, 'admission', a.admission
+				),
+				'session', (
+					select jsonb_build_object('id', s.id, 'label', s.label, 'starts_at', s.starts_at, 'ends_at', s.ends_at)
+					from private.sessions s where s.id = r.session_id
+				),
+				'checked_in_days', (
+					select coalesce(jsonb_agg(distinct c.day), '[]'::jsonb) from private.check_ins c
+					where c.registration_id = r.id and c.kind <> 'undo'
+				)
+			) order by a.starts_at desc
+		)
+		from private.registrations r
+		join private.activities a on a.id = r.activity_id
+		where r.member_id = me
+	), '[]'::jsonb);
+end;
+$$;
+
+-- Draws the lottery of an activity: the office or an organizer of the activity's unit.
+create function public.draw_lottery(activity_id uuid) returns jsonb
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+begin
+	perform private.require_member();
+	if not private.can_manage_activity(draw_lottery.activity_id) then
+		perform private.api_error(403, 'not_allowed', 'Only the organizers of this activity can do this.', '只有该活动的组织者可以执行此操作。');
+	end if;
+	return private.draw_lottery(draw_lottery.activity_id, encode(extensions.gen_random_bytes(16), 'hex'));
+end;
+$$;
+
+-- ===========================================================================================
+-- Section: grants
+-- ===========================================================================================
+
+revoke all on function
+	private.invalid_answer(jsonb, jsonb),
+	private.clean_guest_names(text[], integer),
+	private.registration_json(uuid),
+	private.promote_waitlist(uuid),
+	private.sign_up(uuid, uuid, uuid, text[], jsonb, text, uuid),
+	private.cancel_registration(uuid, uuid),
+	private.draw_lottery(uuid, text)
+from public, anon;
+grant execute on function
+	private.invalid_answer(jsonb, jsonb),
+	private.clean_guest_names(text[], integer),
+	private.registration_json(uuid),
+	private.promote_waitlist(uuid),
+	private.sign_up(uuid, uuid, uuid, text[], jsonb, text, uuid),
+	private.cancel_registration(uuid, uuid),
+	private.draw_lottery(uuid, text)
+to authenticated, service_role;
+
+revoke all on function
+	public.get_activity(uuid),
+	public.sign_up(uuid, uuid, text[], jsonb),
+	public.cancel_registration(uuid),
+	public.list_my_registrations(),
+	public.draw_lottery(uuid)
+from public, anon;
+grant execute on function
+	public.get_activity(uuid),
+	public.sign_up(uuid, uuid, text[], jsonb),
+	public.cancel_registration(uuid),
+	public.list_my_registrations(),
+	public.draw_lottery(uuid)
+to authenticated, service_role;
