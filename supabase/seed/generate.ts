@@ -3,8 +3,8 @@
 // committed seed.sql is what this script writes, so edit this file, never seed.sql.
 //
 // Dates: the fixtures describe 2027. The seed moves them by whole weeks (weekdays stay weekdays)
-// so that the yearly checkup starts about two weeks after the day the database is seeded: the
-// activities before it are over (with registrations and check-ins), the later ones open now.
+// so that the women's checkup (女职工妇科健康检查) starts about two weeks after the day of seeding:
+// the activities before it are over (with registrations and check-ins), the later ones are open.
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -193,7 +193,9 @@ export function generateSeed(): string {
 		if (!row) throw new Error('no roster entry fits a demo account');
 		return row;
 	};
-	const employee = pick((r) => r.unitCode === 'U0301' && r.gender === 'female' && r.memberType === 'staff');
+	const employee = pick(
+		(r) => r.unitCode === 'U0301' && r.gender === 'female' && r.memberType === 'staff'
+	);
 	employee.email = DEMO_ACCOUNTS.employee.email;
 	const organizer = pick((r) => r.unitCode === 'U0302' && r.memberType === 'staff');
 	organizer.email = DEMO_ACCOUNTS.organizer.email;
@@ -208,14 +210,18 @@ export function generateSeed(): string {
 	emit('-- Dates are relative to the day of seeding (see the script).');
 	emit('');
 	emit('create temporary table seed_shift on commit drop as');
-	emit("select (7 * round(((current_date + 14) - date '2027-05-10') / 7.0))::integer as days;");
+	emit("select (7 * round(((current_date + 14) - date '2027-04-12') / 7.0))::integer as days;");
 	emit('');
-	emit("insert into private.union_settings (name, time_zone) values ('市第一人民医院工会', 'Asia/Shanghai');");
+	emit(
+		"insert into private.union_settings (name, time_zone) values ('市第一人民医院工会', 'Asia/Shanghai');"
+	);
 	emit('');
 
 	// Units: parents first, so the ancestors trigger finds them.
 	emit('insert into private.units (code, name, kind, parent_id) values');
-	const unitLines = units.filter((u) => !u.parent).map((u) => `(${sql(u.code)}, ${sql(u.name)}, 'union', null)`);
+	const unitLines = units
+		.filter((u) => !u.parent)
+		.map((u) => `(${sql(u.code)}, ${sql(u.name)}, 'union', null)`);
 	emit(unitLines.join(',\n') + ';');
 	for (const kind of ['branch', 'group'] as const) {
 		const level = units.filter((u) => {
@@ -224,13 +230,21 @@ export function generateSeed(): string {
 		});
 		emit('insert into private.units (code, name, kind, parent_id)');
 		emit('select v.code, v.name, v.kind, p.id from (values');
-		emit(level.map((u) => `\t(${sql(u.code)}, ${sql(u.name)}, '${kind}', ${sql(u.parent)})`).join(',\n'));
+		emit(
+			level
+				.map((u) => `\t(${sql(u.code)}, ${sql(u.name)}, '${kind}', ${sql(u.parent)})`)
+				.join(',\n')
+		);
 		emit(') as v (code, name, kind, parent_code) join private.units p on p.code = v.parent_code;');
 	}
 	emit('');
 
-	emit('insert into private.members (employee_no, name, gender, member_type, unit_id, phone, email, joined_on, active_from)');
-	emit('select v.employee_no, v.name, v.gender, v.member_type, u.id, v.phone, v.email, v.joined_on::date, v.joined_on::date');
+	emit(
+		'insert into private.members (employee_no, name, gender, member_type, unit_id, phone, email, joined_on, active_from)'
+	);
+	emit(
+		'select v.employee_no, v.name, v.gender, v.member_type, u.id, v.phone, v.email, v.joined_on::date, v.joined_on::date'
+	);
 	emit('from (values');
 	emit(
 		roster
@@ -246,8 +260,12 @@ export function generateSeed(): string {
 
 	// Demo accounts: confirmed emails with a password, linked to their roster entries. The same
 	// rows work on a real Supabase project (auth.users + auth.identities, bcrypt via pgcrypto).
-	emit('insert into auth.users (instance_id, id, aud, role, email, encrypted_password, email_confirmed_at,');
-	emit('\traw_app_meta_data, raw_user_meta_data, created_at, updated_at, confirmation_token, recovery_token,');
+	emit(
+		'insert into auth.users (instance_id, id, aud, role, email, encrypted_password, email_confirmed_at,'
+	);
+	emit(
+		'\traw_app_meta_data, raw_user_meta_data, created_at, updated_at, confirmation_token, recovery_token,'
+	);
 	emit('\temail_change_token_new, email_change)');
 	emit('values');
 	emit(
@@ -258,21 +276,37 @@ export function generateSeed(): string {
 			)
 			.join(',\n') + ';'
 	);
-	emit('insert into auth.identities (provider_id, user_id, identity_data, provider, last_sign_in_at, created_at, updated_at)');
-	emit('select u.id::text, u.id, jsonb_build_object(\'sub\', u.id::text, \'email\', u.email, \'email_verified\', true), \'email\', now(), now(), now()');
-	emit(`from auth.users u where u.id in (${Object.values(DEMO_ACCOUNTS).map((a) => sql(a.userId)).join(', ')});`);
+	emit(
+		'insert into auth.identities (provider_id, user_id, identity_data, provider, last_sign_in_at, created_at, updated_at)'
+	);
+	emit(
+		"select u.id::text, u.id, jsonb_build_object('sub', u.id::text, 'email', u.email, 'email_verified', true), 'email', now(), now(), now()"
+	);
+	emit(
+		`from auth.users u where u.id in (${Object.values(DEMO_ACCOUNTS)
+			.map((a) => sql(a.userId))
+			.join(', ')});`
+	);
 	emit('update private.members m set user_id = u.id from auth.users u');
-	emit(`where m.email = u.email and u.id in (${Object.values(DEMO_ACCOUNTS).map((a) => sql(a.userId)).join(', ')});`);
+	emit(
+		`where m.email = u.email and u.id in (${Object.values(DEMO_ACCOUNTS)
+			.map((a) => sql(a.userId))
+			.join(', ')});`
+	);
 	emit('');
 	emit('insert into private.staff_roles (member_id, role, unit_id)');
-	emit(`select m.id, 'office', null from private.members m where m.email = ${sql(DEMO_ACCOUNTS.office.email)};`);
+	emit(
+		`select m.id, 'office', null from private.members m where m.email = ${sql(DEMO_ACCOUNTS.office.email)};`
+	);
 	emit('insert into private.staff_roles (member_id, role, unit_id)');
-	emit(`select m.id, 'organizer', u.id from private.members m, private.units u where m.email = ${sql(DEMO_ACCOUNTS.organizer.email)} and u.code = 'U03';`);
+	emit(
+		`select m.id, 'organizer', u.id from private.members m, private.units u where m.email = ${sql(DEMO_ACCOUNTS.organizer.email)} and u.code = 'U03';`
+	);
 	emit('');
 
 	// Activities, their sessions, registrations and (for the ones that are over) check-ins.
 	const rand = random(20270101);
-	const seedDay = Date.UTC(2027, 4, 10) - 14 * 86_400_000; // the fixture day that maps to "today"
+	const seedDay = Date.UTC(2027, 3, 12) - 14 * 86_400_000; // the fixture day that maps to "today"
 	const members = roster;
 	for (const activity of activities) {
 		const rules = RULES[activity.title];
@@ -285,9 +319,15 @@ export function generateSeed(): string {
 			: rules.opensInDays
 				? `now() + interval '${rules.opensInDays} days'`
 				: `now() - interval '3 days'`;
-		emit('insert into private.activities (title, category, status, owner_unit_id, starts_at, ends_at, place,');
-		emit('\tsignup_opens_at, signup_closes_at, cancel_deadline, capacity, admission, waitlist_enabled, guests_max,');
-		emit('\twalk_in_allowed, eligible_genders, eligible_member_types, eligible_unit_ids, questions, description)');
+		emit(
+			'insert into private.activities (title, category, status, owner_unit_id, starts_at, ends_at, place,'
+		);
+		emit(
+			'\tsignup_opens_at, signup_closes_at, cancel_deadline, capacity, admission, waitlist_enabled, guests_max,'
+		);
+		emit(
+			'\twalk_in_allowed, eligible_genders, eligible_member_types, eligible_unit_ids, questions, description)'
+		);
 		emit(
 			`select ${sql(activity.title)}, ${sql(activity.category)}, ${sql(isPast ? 'completed' : 'published')}, o.id, ${at(activity.start)}, ${at(activity.end)}, ${sql(activity.place)},`
 		);
@@ -311,9 +351,7 @@ export function generateSeed(): string {
 				`select ${activityRef}, '', ${'v.starts'}, v.ends, ${s.capacity} from seed_shift, lateral (values`
 			);
 			emit(
-				sessionDays
-					.map((d) => `\t(${at(`${d}T${s.from}`)}, ${at(`${d}T${s.to}`)})`)
-					.join(',\n')
+				sessionDays.map((d) => `\t(${at(`${d}T${s.from}`)}, ${at(`${d}T${s.to}`)})`).join(',\n')
 			);
 			emit(') as v (starts, ends);');
 		}
@@ -348,15 +386,21 @@ export function generateSeed(): string {
 				{ length: guests },
 				(_, g) => `${member.name.slice(0, 1)}家属${g + 1}`
 			);
-			const sessionIndex = sessionDays.length ? Math.min(Math.floor(index / perSession), sessionDays.length - 1) : -1;
+			const sessionIndex = sessionDays.length
+				? Math.min(Math.floor(index / perSession), sessionDays.length - 1)
+				: -1;
 			const answers = rules.questions ? { package: rand() < 0.6 ? 'A' : 'B' } : {};
 			rows.push(
 				`\t(${sql(member.employeeNo)}, ${sql(status)}, ${textArray(guestNames)}, ${sql(JSON.stringify(answers))}::jsonb, ${sessionIndex}, ${index})`
 			);
 		});
 		if (rows.length) {
-			emit('insert into private.registrations (activity_id, member_id, status, guest_names, answers, session_id, queued_at)');
-			emit(`select a.id, m.id, v.status, v.guest_names, v.answers, s.id, a.signup_opens_at + v.n * interval '1 minute'`);
+			emit(
+				'insert into private.registrations (activity_id, member_id, status, guest_names, answers, session_id, queued_at)'
+			);
+			emit(
+				`select a.id, m.id, v.status, v.guest_names, v.answers, s.id, a.signup_opens_at + v.n * interval '1 minute'`
+			);
 			emit('from (values');
 			emit(rows.join(',\n'));
 			emit(') as v (employee_no, status, guest_names, answers, session_index, n)');
@@ -370,15 +414,21 @@ export function generateSeed(): string {
 
 		// Check-ins of what is over: about nine in ten admitted members came, each activity-day.
 		if (isPast) {
-			emit('insert into private.check_ins (id, activity_id, registration_id, member_id, session_id, day, kind,');
+			emit(
+				'insert into private.check_ins (id, activity_id, registration_id, member_id, session_id, day, kind,'
+			);
 			emit('\tguests_checked_in, device_id, device_seq, device_time, server_time)');
-			emit("select gen_random_uuid(), r.activity_id, r.id, r.member_id, r.session_id, d.day, 'scan',");
+			emit(
+				"select gen_random_uuid(), r.activity_id, r.id, r.member_id, r.session_id, d.day, 'scan',"
+			);
 			emit("\tcardinality(r.guest_names), 'seed-door-1', row_number() over (), d.at, d.at");
 			emit(`from private.registrations r`);
 			emit('join private.activities a on a.id = r.activity_id');
 			emit('left join private.sessions s on s.id = r.session_id');
 			emit('cross join lateral (');
-			emit("\tselect (coalesce(s.starts_at, a.starts_at) at time zone 'Asia/Shanghai')::date as day,");
+			emit(
+				"\tselect (coalesce(s.starts_at, a.starts_at) at time zone 'Asia/Shanghai')::date as day,"
+			);
 			emit("\t\tcoalesce(s.starts_at, a.starts_at) + interval '5 minutes' as at");
 			emit(') d');
 			emit(`where r.activity_id = ${activityRef} and r.status = 'registered'`);
