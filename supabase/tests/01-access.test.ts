@@ -20,7 +20,8 @@ describe.each(lanes())('access on $name', (lane) => {
 					and (m.email = 'employee@union.example'
 						or m.employee_no = (
 							select min(x.employee_no) from private.members x
-							join private.units u on u.id = x.unit_id where u.code = 'U0101'))`)
+							join private.units u on u.id = x.unit_id where u.code = 'U0101'))
+				on conflict (activity_id, member_id) do nothing`)
 		);
 	});
 
