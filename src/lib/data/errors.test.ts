@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import {
+	AppError,
+	authErrorKind,
+	fromPostgrestError,
+	postgrestErrorKind,
+	toAppError
+} from './errors.ts';
+
+describe('authErrorKind', () => {
+	it.each([
+		[{ status: 403, code: 'otp_expired' }, 'otp_expired'],
+		[{ status: 429, code: 'over_email_send_rate_limit' }, 'email_rate_limited'],
+		[{ status: 429, code: 'over_request_rate_limit' }, 'rate_limited'],
+		[{ status: 429 }, 'rate_limited'],
+		[{ status: 400, code: 'invalid_credentials' }, 'invalid_credentials'],
+		[{ status: 422, code: 'otp_disabled' }, 'signup_disabled'],
+		[{ status: 400, code: 'refresh_token_already_used' }, 'unauthorized'],
+		[{ name: 'AuthRetryableFetchError', status: 0 }, 'network'],
+		[{ name: 'AuthRetryableFetchError', status: 503 }, 'network'],
+		[{ status: 500, code: 'unexpected_failure' }, 'server'],
+		[{ status: 400, code: 'something_new' }, 'unknown']
+	] as const)('maps %j to %s', (error, kind) => {
+		expect(authErrorKind(error)).toBe(kind);
+	});
+});
+
+describe('postgrestErrorKind', () => {
+	it('honours PTxyz codes raised by functions', () => {
+		expect(postgrestErrorKind({ code: 'PT401', message: 'sign in' }, 401)).toBe('unauthorized');
+		expect(postgrestErrorKind({ code: 'PT403', message: 'not yours' }, 403)).toBe('forbidden');
+	});
+
+	it('treats expired and invalid JWTs as unauthorized', () => {
+		expect(postgrestErrorKind({ code: 'PGRST303', message: 'JWT expired' }, 401)).toBe(
+			'unauthorized'
+		);
+		expect(postgrestErrorKind({ code: 'PGRST301', message: 'bad JWT' }, 401)).toBe('unauthorized');
+	});
+
+	it('maps by status otherwise', () => {
+		expect(postgrestErrorKind({ code: '42501', message: 'permission denied' }, 401)).toBe(
+			'unauthorized'
+		);
+		expect(postgrestErrorKind({ code: '42501', message: 'permission denied' }, 403)).toBe(
+			'forbidden'
+		);
+		expect(postgrestErrorKind({ code: 'PGRST202', message: 'no function' }, 404)).toBe('not_found');
+		expect(postgrestErrorKind({ code: '', message: 'TypeError: fetch failed' }, 0)).toBe('network');
+		expect(postgrestErrorKind({ code: 'XX000', message: 'boom' }, 500)).toBe('server');
+	});
+});
+
+describe('toAppError', () => {
+	it('keeps AppErrors and turns TypeErrors into network errors', () => {
+		const original = new AppError('forbidden');
+		expect(toAppError(original)).toBe(original);
+		expect(toAppError(new TypeError('Failed to fetch')).kind).toBe('network');
+		expect(toAppError('weird').kind).toBe('unknown');
+	});
+
+	it('gives a message key for every kind', () => {
+		expect(new AppError('otp_expired').messageKey).toBe('error.otpExpired');
+	});
+});
+
+describe('fromPostgrestError', () => {
+	it('keeps the bilingual text of an error a function raised on purpose', () => {
+		const error = fromPostgrestError(
+			{
+				code: 'PT403',
+				message: 'not_on_roster',
+				details: 'Your email is not on the union roster.',
+				hint: '您的邮箱不在工会名册中。'
+			},
+			403
+		);
+		expect(error.kind).toBe('forbidden');
+		expect(error.reason).toBe('not_on_roster');
+		expect(error.serverMessage).toEqual({
+			en: 'Your email is not on the union roster.',
+			zh: '您的邮箱不在工会名册中。'
+		});
+	});
+
+	it('never keeps text from SQL errors', () => {
+		const error = fromPostgrestError(
+			{
+				code: '42P01',
+				message: 'relation "private.members" does not exist',
+				details: null,
+				hint: 'Perhaps you meant'
+			},
+			404
+		);
+		expect(error.serverMessage).toBeNull();
+		expect(error.reason).toBeNull();
+	});
+});

@@ -1,0 +1,70 @@
+import {
+	DEFAULT_LOCALE,
+	isLocale,
+	translate,
+	type Locale,
+	type MessageKey,
+	type MessageParams
+} from './translate.ts';
+
+const STORAGE_KEY = 'union-activities.locale';
+
+function readStoredLocale(): Locale {
+	try {
+		// Absent outside a browser (unit tests); blocked in some private modes and in-app browsers.
+		if (typeof localStorage === 'undefined') return DEFAULT_LOCALE;
+		const stored = localStorage.getItem(STORAGE_KEY);
+		return isLocale(stored) ? stored : DEFAULT_LOCALE;
+	} catch {
+		// Storage can be blocked (private mode, some in-app browsers): fall back quietly.
+		return DEFAULT_LOCALE;
+	}
+}
+
+/** The chosen UI language, remembered on this device and mirrored to `<html lang>`. */
+class LocaleState {
+	current: Locale = $state(readStoredLocale());
+
+	constructor() {
+		this.#applyToDocument();
+	}
+
+	set(locale: Locale): void {
+		this.current = locale;
+		try {
+			if (typeof localStorage !== 'undefined') localStorage.setItem(STORAGE_KEY, locale);
+		} catch {
+			// Not remembered across visits, but the switch still works for this one.
+		}
+		this.#applyToDocument();
+	}
+
+	toggle(): void {
+		this.set(this.current === 'zh-CN' ? 'en' : 'zh-CN');
+	}
+
+	#applyToDocument(): void {
+		// Screen readers pick their voice from `lang`; keep it in step with the words on screen.
+		if (typeof document !== 'undefined') document.documentElement.lang = this.current;
+	}
+}
+
+export const locale = new LocaleState();
+
+/** Translates in the current locale; reading `locale.current` makes templates re-render on switch. */
+export function t(key: MessageKey, params?: MessageParams): string {
+	return translate(locale.current, key, params);
+}
+
+interface DescribableError {
+	messageKey: MessageKey;
+	serverMessage: { zh: string; en: string } | null;
+}
+
+/** An error in the current language: the server's own wording when it gave one, else ours. */
+export function errorText(error: DescribableError): string {
+	if (error.serverMessage !== null) {
+		return locale.current === 'zh-CN' ? error.serverMessage.zh : error.serverMessage.en;
+	}
+	return t(error.messageKey);
+}

@@ -1,0 +1,187 @@
+import type { AuthChangeEvent, Session } from '@supabase/supabase-js';
+import type { Whoami } from '#lib/domain/whoami.ts';
+import type { UnionClient } from '#lib/data/client.ts';
+import { AppError, fromAuthError, toAppError } from '#lib/data/errors.ts';
+import { fetchWhoami } from '#lib/data/me.ts';
+import type { MessageKey } from '#lib/i18n/translate.ts';
+import type { SessionPhase } from './session-phase.ts';
+
+export type { SessionPhase };
+
+/** How long a member waits before asking for another code (GoTrue's own default is 60 s). */
+export const RESEND_COOLDOWN_MS = 60_000;
+
+/**
+ * The signed-in account and its union profile. Sign-in methods return an AppError for the form
+ * to show, or null on success; they never throw.
+ */
+export class SessionState {
+	phase: SessionPhase = $state('restoring');
+	session: Session | null = $state.raw(null);
+	profile: Whoami | null = $state.raw(null);
+	profileError: AppError | null = $state.raw(null);
+	/** A message for the sign-in page, e.g. why the member was signed out. */
+	notice: MessageKey | null = $state(null);
+	/** The address of a session that just expired, to pre-fill the sign-in form. */
+	lastEmail: string | null = $state(null);
+
+	readonly client: UnionClient;
+	#profileLoad: Promise<void> | null = null;
+	#started = false;
+	/** True while this tab signs in itself, so the auth event does not load the profile twice. */
+	#signingIn = false;
+
+	constructor(client: UnionClient) {
+		this.client = client;
+	}
+
+	/** The email to show: the profile's once loaded, the session's before. */
+	get email(): string | null {
+		return this.profile?.email ?? this.session?.user.email ?? null;
+	}
+
+	/** Restores a stored session (refreshing it if needed) and loads the profile. Idempotent. */
+	async start(): Promise<void> {
+		if (this.#started) return;
+		this.#started = true;
+		this.client.auth.onAuthStateChange((event, session) => {
+			this.#onAuthChange(event, session);
+		});
+		const { data, error } = await this.client.auth.getSession();
+		if (error !== null || data.session === null) {
+			this.#reset('signed_out');
+			return;
+		}
+		this.session = data.session;
+		await this.loadProfile();
+	}
+
+	/** Loads `whoami`; concurrent callers share one request. */
+	loadProfile(): Promise<void> {
+		this.#profileLoad ??= this.#loadProfileOnce().finally(() => {
+			this.#profileLoad = null;
+		});
+		return this.#profileLoad;
+	}
+
+	async sendCode(email: string): Promise<AppError | null> {
+		return this.#authCall(() =>
+			this.client.auth.signInWithOtp({ email, options: { shouldCreateUser: true } })
+		);
+	}
+
+	async verifyCode(email: string, code: string): Promise<AppError | null> {
+		const failure = await this.#signIn(() =>
+			this.client.auth.verifyOtp({ email, token: code, type: 'email' })
+		);
+		// GoTrue answers a wrong or used code with 403; when a proxy hides its error code
+		// (no exposed X-Supabase-Api-Version header) the status alone still means that.
+		if (failure?.kind === 'forbidden') return new AppError('otp_expired', failure.message);
+		return failure;
+	}
+
+	async signInWithPassword(email: string, password: string): Promise<AppError | null> {
+		return this.#signIn(() => this.client.auth.signInWithPassword({ email, password }));
+	}
+
+	/** Signs out on the server, and always on this device even when the server is unreachable. */
+	async signOut(): Promise<void> {
+		const { error } = await this.client.auth.signOut();
+		if (error !== null) await this.client.auth.signOut({ scope: 'local' });
+		this.#reset('signed_out');
+	}
+
+	/** Called when the server answers 401: the session is gone; sign in again. */
+	async expire(): Promise<void> {
+		this.lastEmail = this.email;
+		await this.client.auth.signOut({ scope: 'local' });
+		this.#reset('signed_out');
+		this.notice = 'error.unauthorized';
+	}
+
+	async #signIn(
+		call: () => Promise<{ error: Parameters<typeof fromAuthError>[0] | null }>
+	): Promise<AppError | null> {
+		this.#signingIn = true;
+		try {
+			const failure = await this.#authCall(call);
+			if (failure !== null) return failure;
+			this.notice = null;
+			const { data } = await this.client.auth.getSession();
+			this.session = data.session;
+			await this.loadProfile();
+			return null;
+		} finally {
+			this.#signingIn = false;
+		}
+	}
+
+	async #loadProfileOnce(): Promise<void> {
+		this.phase = 'loading_profile';
+		this.profileError = null;
+		try {
+			this.profile = await fetchWhoami(this.client);
+			this.phase = 'ready';
+		} catch (error) {
+			const failure = toAppError(error);
+			if (failure.kind === 'unauthorized') {
+				await this.expire();
+				return;
+			}
+			this.profileError = failure;
+			this.phase = 'profile_error';
+		}
+	}
+
+	async #authCall(
+		call: () => Promise<{ error: Parameters<typeof fromAuthError>[0] | null }>
+	): Promise<AppError | null> {
+		try {
+			const { error } = await call();
+			if (error === null) return null;
+			console.warn('auth call failed', error);
+			return fromAuthError(error);
+		} catch (error) {
+			return toAppError(error);
+		}
+	}
+
+	#onAuthChange(event: AuthChangeEvent, session: Session | null): void {
+		// Keep this synchronous: awaiting auth calls inside the callback can deadlock auth-js.
+		if (event === 'SIGNED_OUT') {
+			this.#reset('signed_out');
+			return;
+		}
+		this.session = session;
+		// Signed in from another tab: load that account's profile.
+		if (
+			event === 'SIGNED_IN' &&
+			session !== null &&
+			this.phase === 'signed_out' &&
+			!this.#signingIn
+		) {
+			setTimeout(() => void this.loadProfile(), 0);
+		}
+	}
+
+	#reset(phase: SessionPhase): void {
+		this.session = null;
+		this.profile = null;
+		this.profileError = null;
+		this.phase = phase;
+	}
+}
+
+let current: SessionState | null = null;
+
+/** The app's one session, created when the runtime config is known. A static SPA has no server
+ * side, so a module singleton is not shared between users. */
+export function initSession(client: UnionClient): SessionState {
+	current ??= new SessionState(client);
+	return current;
+}
+
+export function useSession(): SessionState {
+	if (current === null) throw new Error('useSession() before the runtime config was loaded');
+	return current;
+}
