@@ -54,10 +54,16 @@ describe.each(lanes())('access on $name', (lane) => {
 	});
 
 	test('the anonymous key reads nothing private and calls no API function', async () => {
-		expect(await sqlState(as(db.backend, anon, (tx) => tx.query('select * from private.members')))).toBe('42501');
-		expect(await sqlState(as(db.backend, anon, (tx) => tx.query('select public.whoami()')))).toBe('42501');
 		expect(
-			await sqlState(as(db.backend, anon, (tx) => tx.query('select * from public.list_activities()')))
+			await sqlState(as(db.backend, anon, (tx) => tx.query('select * from private.members')))
+		).toBe('42501');
+		expect(await sqlState(as(db.backend, anon, (tx) => tx.query('select public.whoami()')))).toBe(
+			'42501'
+		);
+		expect(
+			await sqlState(
+				as(db.backend, anon, (tx) => tx.query('select * from public.list_activities()'))
+			)
 		).toBe('42501');
 	});
 
@@ -136,7 +142,9 @@ describe.each(lanes())('access on $name', (lane) => {
 		);
 		expect(Number(visible[0]?.n)).toBe(0);
 		expect(
-			await sqlState(as(db.backend, stranger, (tx) => tx.query('select * from public.list_activities()')))
+			await sqlState(
+				as(db.backend, stranger, (tx) => tx.query('select * from public.list_activities()'))
+			)
 		).toBe('PT403');
 	});
 });

@@ -7,7 +7,13 @@ interface Whoami {
 	user_id: string;
 	email: string;
 	union: { name: string; time_zone: string };
-	member: null | { employee_no: string; name: string; gender: string; unit_name: string; branch_name: string };
+	member: null | {
+		employee_no: string;
+		name: string;
+		gender: string;
+		unit_name: string;
+		branch_name: string;
+	};
 	roles: Array<{ role: string; unit_name: string | null }>;
 }
 
@@ -56,7 +62,9 @@ describe.each(lanes())('first screens on $name', (lane) => {
 
 	test('whoami lists the roles of the organizer and the office', async () => {
 		const organizer = await whoami(DEMO_ACCOUNTS.organizer.userId, DEMO_ACCOUNTS.organizer.email);
-		expect(organizer.roles).toEqual([expect.objectContaining({ role: 'organizer', unit_name: '护理分工会' })]);
+		expect(organizer.roles).toEqual([
+			expect.objectContaining({ role: 'organizer', unit_name: '护理分工会' })
+		]);
 		const office = await whoami(DEMO_ACCOUNTS.office.userId, DEMO_ACCOUNTS.office.email);
 		expect(office.roles).toEqual([expect.objectContaining({ role: 'office', unit_name: null })]);
 	});
@@ -95,7 +103,10 @@ describe.each(lanes())('first screens on $name', (lane) => {
 		expect(rows).toHaveLength(12);
 		const byTitle = new Map(rows.map((r) => [r.title, r]));
 		expect(byTitle.get('女职工妇科健康检查')?.eligible).toBe(true);
-		expect(byTitle.get('护理技能竞赛（初赛）')).toMatchObject({ eligible: true, ineligible_reason: null });
+		expect(byTitle.get('护理技能竞赛（初赛）')).toMatchObject({
+			eligible: true,
+			ineligible_reason: null
+		});
 		expect(byTitle.get('年度职工健康体检')?.status).toBe('published');
 		expect(byTitle.get('迎新春职工拔河比赛')?.status).toBe('completed');
 		const now = new Set(rows.map((r) => new Date(r.server_now).toISOString()));
@@ -113,16 +124,28 @@ describe.each(lanes())('first screens on $name', (lane) => {
 				`insert into auth.users (id, email, email_confirmed_at, aud, role) values (gen_random_uuid(), $1, now(), 'authenticated', 'authenticated')`,
 				[row.email]
 			);
-			const [account] = await tx.query<{ id: string }>(`select id from auth.users where email = $1`, [row.email]);
-			await tx.query(`update private.members set user_id = $1::uuid where id = $2::uuid`, [account?.id ?? null, row.id]);
+			const [account] = await tx.query<{ id: string }>(
+				`select id from auth.users where email = $1`,
+				[row.email]
+			);
+			await tx.query(`update private.members set user_id = $1::uuid where id = $2::uuid`, [
+				account?.id ?? null,
+				row.id
+			]);
 			return { userId: account?.id ?? '', email: row.email };
 		});
 		const rows = await as(db.backend, user(man.userId, man.email), (tx) =>
 			tx.query<ActivityRow>('select * from public.list_activities()')
 		);
 		const byTitle = new Map(rows.map((r) => [r.title, r]));
-		expect(byTitle.get('女职工妇科健康检查')).toMatchObject({ eligible: false, ineligible_reason: 'gender' });
-		expect(byTitle.get('护理技能竞赛（初赛）')).toMatchObject({ eligible: false, ineligible_reason: 'unit' });
+		expect(byTitle.get('女职工妇科健康检查')).toMatchObject({
+			eligible: false,
+			ineligible_reason: 'gender'
+		});
+		expect(byTitle.get('护理技能竞赛（初赛）')).toMatchObject({
+			eligible: false,
+			ineligible_reason: 'unit'
+		});
 		expect(byTitle.get('第三届职工运动会')).toMatchObject({ eligible: true });
 	});
 

@@ -62,12 +62,21 @@ describe.each(lanes())('sign-up on $name', (lane) => {
 		return found;
 	};
 
-	function signUp(caller: Caller, activity: string, input: SignUpInput = {}): Promise<ApiOutcome<SignUpResult>> {
+	function signUp(
+		caller: Caller,
+		activity: string,
+		input: SignUpInput = {}
+	): Promise<ApiOutcome<SignUpResult>> {
 		return callApi<SignUpResult>(
 			db.backend,
 			caller,
 			'select public.sign_up(activity_id => $1::uuid, session_id => $2::uuid, guest_names => $3::text[], answers => $4::text::jsonb) as result',
-			[activity, input.session ?? null, pgArray(input.guests ?? []), JSON.stringify(input.answers ?? {})]
+			[
+				activity,
+				input.session ?? null,
+				pgArray(input.guests ?? []),
+				JSON.stringify(input.answers ?? {})
+			]
 		);
 	}
 
@@ -80,11 +89,15 @@ describe.each(lanes())('sign-up on $name', (lane) => {
 		);
 	}
 
-	const outcome = (result: ApiOutcome<SignUpResult>) => (result.ok ? result.value.outcome : result.code);
+	const outcome = (result: ApiOutcome<SignUpResult>) =>
+		result.ok ? result.value.outcome : result.code;
 
 	async function seats(activity: string): Promise<number> {
 		const [row] = await asOwner(db.backend, (tx) =>
-			tx.query<{ n: number }>('select seats_taken as n from private.activities where id = $1::uuid', [activity])
+			tx.query<{ n: number }>(
+				'select seats_taken as n from private.activities where id = $1::uuid',
+				[activity]
+			)
 		);
 		return Number(row?.n);
 	}
@@ -114,22 +127,31 @@ describe.each(lanes())('sign-up on $name', (lane) => {
 		const again = await signUp(person(women, 1), activity, { guests: ['张三'] });
 		expect(again.ok && again.value.existing).toBe(true);
 		expect(again.ok && again.value.registration.id).toBe(first.ok && first.value.registration.id);
-		expect(outcome(await signUp(person(women, 1), activity, { guests: [] }))).toBe('already_registered');
+		expect(outcome(await signUp(person(women, 1), activity, { guests: [] }))).toBe(
+			'already_registered'
+		);
 		expect(await seats(activity)).toBe(2);
 	});
 
 	test('a double tap (two requests at once) makes one registration', async () => {
 		const activity = await createActivity(db.backend, { capacity: 5 });
-		const results = await Promise.all([signUp(person(women, 2), activity), signUp(person(women, 2), activity)]);
+		const results = await Promise.all([
+			signUp(person(women, 2), activity),
+			signUp(person(women, 2), activity)
+		]);
 		expect(results.map(outcome)).toEqual(['registered', 'registered']);
 		expect(await statuses(activity)).toEqual({ registered: 1 });
 	});
 
 	test('the signup window is judged on server time', async () => {
-		const notYet = await createActivity(db.backend, { signup_opens_at: new Date(Date.now() + 3_600_000).toISOString() });
+		const notYet = await createActivity(db.backend, {
+			signup_opens_at: new Date(Date.now() + 3_600_000).toISOString()
+		});
 		expect(outcome(await signUp(person(women, 3), notYet))).toBe('signup_not_open');
 		// Closed a minute ago by the server's clock: whatever a phone's clock says, it is closed.
-		const closed = await createActivity(db.backend, { signup_closes_at: new Date(Date.now() - 60_000).toISOString() });
+		const closed = await createActivity(db.backend, {
+			signup_closes_at: new Date(Date.now() - 60_000).toISOString()
+		});
 		expect(outcome(await signUp(person(women, 3), closed))).toBe('signup_closed');
 		const started = await createActivity(db.backend, {
 			starts_at: new Date(Date.now() - 60_000).toISOString(),
@@ -156,14 +178,24 @@ describe.each(lanes())('sign-up on $name', (lane) => {
 		const womenOnly = await createActivity(db.backend, { eligible_genders: ['female'] });
 		const failure = await signUp(person(men, 0), womenOnly);
 		expect(failure).toMatchObject({ ok: false, status: 'PT403', code: 'ineligible_gender' });
-		const staffOnly = await createActivity(db.backend, { eligible_member_types: ['staff', 'contract'] });
+		const staffOnly = await createActivity(db.backend, {
+			eligible_member_types: ['staff', 'contract']
+		});
 		expect(outcome(await signUp(person(retired, 0), staffOnly))).toBe('ineligible_member_type');
 		const [nursing] = await asOwner(db.backend, (tx) =>
 			tx.query<{ id: string }>(`select id from private.units where code = 'U03'`)
 		);
 		const nursingOnly = await createActivity(db.backend, { eligible_unit_ids: [nursing?.id] });
-		const nurses = await membersWhere(db.backend, `u.ancestors @> array[(select id from private.units where code = 'U03')]`, 1);
-		const others = await membersWhere(db.backend, `not (u.ancestors @> array[(select id from private.units where code = 'U03')])`, 1);
+		const nurses = await membersWhere(
+			db.backend,
+			`u.ancestors @> array[(select id from private.units where code = 'U03')]`,
+			1
+		);
+		const others = await membersWhere(
+			db.backend,
+			`not (u.ancestors @> array[(select id from private.units where code = 'U03')])`,
+			1
+		);
 		expect(outcome(await signUp(person(nurses, 0), nursingOnly))).toBe('registered');
 		expect(outcome(await signUp(person(others, 0), nursingOnly))).toBe('ineligible_unit');
 		expect(await statuses(womenOnly)).toEqual({});
@@ -171,15 +203,24 @@ describe.each(lanes())('sign-up on $name', (lane) => {
 
 	test('guests count against capacity, up to the activity limit, with names', async () => {
 		const trip = await createActivity(db.backend, { capacity: 4, guests_max: 2 });
-		expect(outcome(await signUp(person(women, 5), trip, { guests: ['家属一', '家属二', '家属三'] }))).toBe('too_many_guests');
-		expect(outcome(await signUp(person(women, 5), trip, { guests: ['  '] }))).toBe('guest_name_invalid');
-		expect(outcome(await signUp(person(women, 5), trip, { guests: [' 李四 ', '王五'] }))).toBe('registered');
+		expect(
+			outcome(await signUp(person(women, 5), trip, { guests: ['家属一', '家属二', '家属三'] }))
+		).toBe('too_many_guests');
+		expect(outcome(await signUp(person(women, 5), trip, { guests: ['  '] }))).toBe(
+			'guest_name_invalid'
+		);
+		expect(outcome(await signUp(person(women, 5), trip, { guests: [' 李四 ', '王五'] }))).toBe(
+			'registered'
+		);
 		expect(await seats(trip)).toBe(3);
 		// One seat left: a member with one guest needs two, so they wait.
 		expect(outcome(await signUp(person(women, 6), trip, { guests: ['赵六'] }))).toBe('waitlisted');
 		expect(outcome(await signUp(person(women, 7), trip))).toBe('waitlisted');
 		const [row] = await asOwner(db.backend, (tx) =>
-			tx.query<{ guest_names: string[] }>('select guest_names from private.registrations where activity_id = $1::uuid and cardinality(guest_names) = 2', [trip])
+			tx.query<{ guest_names: string[] }>(
+				'select guest_names from private.registrations where activity_id = $1::uuid and cardinality(guest_names) = 2',
+				[trip]
+			)
 		);
 		expect(row?.guest_names).toEqual(['李四', '王五']);
 	});
@@ -200,13 +241,25 @@ describe.each(lanes())('sign-up on $name', (lane) => {
 		const activity = await createActivity(db.backend, { questions });
 		const member = person(women, 10);
 		expect(outcome(await signUp(member, activity, { answers: {} }))).toBe('answer_invalid');
-		expect(outcome(await signUp(member, activity, { answers: { package: 'C' } }))).toBe('answer_invalid');
-		expect(outcome(await signUp(member, activity, { answers: { package: 'A', age: 200 } }))).toBe('answer_invalid');
-		expect(outcome(await signUp(member, activity, { answers: { package: 'A', age: '30' } }))).toBe('answer_invalid');
-		expect(outcome(await signUp(member, activity, { answers: { package: 'A', note: 'x'.repeat(11) } }))).toBe('answer_invalid');
-		expect(outcome(await signUp(member, activity, { answers: { package: 'A', is_admin: true } }))).toBe('answer_invalid');
+		expect(outcome(await signUp(member, activity, { answers: { package: 'C' } }))).toBe(
+			'answer_invalid'
+		);
+		expect(outcome(await signUp(member, activity, { answers: { package: 'A', age: 200 } }))).toBe(
+			'answer_invalid'
+		);
+		expect(outcome(await signUp(member, activity, { answers: { package: 'A', age: '30' } }))).toBe(
+			'answer_invalid'
+		);
+		expect(
+			outcome(await signUp(member, activity, { answers: { package: 'A', note: 'x'.repeat(11) } }))
+		).toBe('answer_invalid');
+		expect(
+			outcome(await signUp(member, activity, { answers: { package: 'A', is_admin: true } }))
+		).toBe('answer_invalid');
 		expect(await statuses(activity)).toEqual({});
-		expect(outcome(await signUp(member, activity, { answers: { package: 'B', age: 41, note: '素食' } }))).toBe('registered');
+		expect(
+			outcome(await signUp(member, activity, { answers: { package: 'B', age: 41, note: '素食' } }))
+		).toBe('registered');
 	});
 
 	test('sessions: required when the activity has them, of this activity, each with its capacity', async () => {
@@ -229,12 +282,23 @@ describe.each(lanes())('sign-up on $name', (lane) => {
 		});
 		const [monday, tuesday, foreign] = sessionIds as [string, string, string];
 		expect(outcome(await signUp(person(women, 11), checkup))).toBe('session_required');
-		expect(outcome(await signUp(person(women, 11), checkup, { session: foreign }))).toBe('session_invalid');
-		expect(outcome(await signUp(person(women, 11), checkup, { session: monday }))).toBe('registered');
-		expect(outcome(await signUp(person(women, 12), checkup, { session: monday }))).toBe('waitlisted');
-		expect(outcome(await signUp(person(women, 13), checkup, { session: tuesday }))).toBe('registered');
+		expect(outcome(await signUp(person(women, 11), checkup, { session: foreign }))).toBe(
+			'session_invalid'
+		);
+		expect(outcome(await signUp(person(women, 11), checkup, { session: monday }))).toBe(
+			'registered'
+		);
+		expect(outcome(await signUp(person(women, 12), checkup, { session: monday }))).toBe(
+			'waitlisted'
+		);
+		expect(outcome(await signUp(person(women, 13), checkup, { session: tuesday }))).toBe(
+			'registered'
+		);
 		const [row] = await asOwner(db.backend, (tx) =>
-			tx.query<{ taken: number }>('select sum(seats_taken)::int as taken from private.sessions where activity_id = $1::uuid', [checkup])
+			tx.query<{ taken: number }>(
+				'select sum(seats_taken)::int as taken from private.sessions where activity_id = $1::uuid',
+				[checkup]
+			)
 		);
 		expect(row?.taken).toBe(2);
 	});
@@ -253,7 +317,12 @@ describe.each(lanes())('sign-up on $name', (lane) => {
 				[activity]
 			)
 		);
-		expect(rows.map((r) => r.status)).toEqual(['cancelled', 'registered', 'registered', 'waitlisted']);
+		expect(rows.map((r) => r.status)).toEqual([
+			'cancelled',
+			'registered',
+			'registered',
+			'waitlisted'
+		]);
 		expect(await seats(activity)).toBe(2);
 		// Cancelling again changes nothing.
 		const again = await cancel(person(women, 14), activity);
@@ -262,10 +331,16 @@ describe.each(lanes())('sign-up on $name', (lane) => {
 	});
 
 	test('after the cancellation deadline a cancel is refused; signing up again gives a new ticket', async () => {
-		const late = await createActivity(db.backend, { cancel_deadline: new Date(Date.now() + 1000).toISOString(), capacity: 3 });
+		const late = await createActivity(db.backend, {
+			cancel_deadline: new Date(Date.now() + 1000).toISOString(),
+			capacity: 3
+		});
 		const first = await signUp(person(women, 18), late);
 		await asOwner(db.backend, (tx) =>
-			tx.query(`update private.activities set cancel_deadline = now() - interval '1 minute' where id = $1::uuid`, [late])
+			tx.query(
+				`update private.activities set cancel_deadline = now() - interval '1 minute' where id = $1::uuid`,
+				[late]
+			)
 		);
 		expect(outcome(await cancel(person(women, 18), late))).toBe('cancel_deadline_passed');
 		expect(await seats(late)).toBe(1);
@@ -290,21 +365,43 @@ describe.each(lanes())('sign-up on $name', (lane) => {
 	});
 
 	test('the lottery is drawn after close, reproducibly from its stored seed, and audited', async () => {
-		const activity = await createActivity(db.backend, { capacity: 3, admission: 'lottery', waitlist_enabled: false });
+		const activity = await createActivity(db.backend, {
+			capacity: 3,
+			admission: 'lottery',
+			waitlist_enabled: false
+		});
 		for (let index = 21; index < 29; index++) await signUp(person(women, index), activity);
 		expect(await statuses(activity)).toEqual({ pending_approval: 8 });
 		const office = (await membersWhere(db.backend, `m.email = 'office@union.example'`))[0];
 		if (!office) throw new Error('no office account');
-		const early = await callApi(db.backend, office, 'select public.draw_lottery($1::uuid) as result', [activity]);
+		const early = await callApi(
+			db.backend,
+			office,
+			'select public.draw_lottery($1::uuid) as result',
+			[activity]
+		);
 		expect(early).toMatchObject({ ok: false, code: 'lottery_before_close' });
 		expect(
-			await callApi(db.backend, person(women, 21), 'select public.draw_lottery($1::uuid) as result', [activity])
+			await callApi(
+				db.backend,
+				person(women, 21),
+				'select public.draw_lottery($1::uuid) as result',
+				[activity]
+			)
 		).toMatchObject({ ok: false, code: 'not_allowed' });
 
 		await asOwner(db.backend, (tx) =>
-			tx.query(`update private.activities set signup_closes_at = now() - interval '1 second' where id = $1::uuid`, [activity])
+			tx.query(
+				`update private.activities set signup_closes_at = now() - interval '1 second' where id = $1::uuid`,
+				[activity]
+			)
 		);
-		const draw = await callApi<{ seed: string; admitted: number }>(db.backend, office, 'select public.draw_lottery($1::uuid) as result', [activity]);
+		const draw = await callApi<{ seed: string; admitted: number }>(
+			db.backend,
+			office,
+			'select public.draw_lottery($1::uuid) as result',
+			[activity]
+		);
 		expect(draw.ok && draw.value.admitted).toBe(3);
 		expect(await statuses(activity)).toEqual({ registered: 3, rejected: 5 });
 		// Anyone can recompute the winners from the seed.
@@ -319,10 +416,18 @@ describe.each(lanes())('sign-up on $name', (lane) => {
 			)
 		);
 		expect(check[0]?.matches).toBe(true);
-		const again = await callApi(db.backend, office, 'select public.draw_lottery($1::uuid) as result', [activity]);
+		const again = await callApi(
+			db.backend,
+			office,
+			'select public.draw_lottery($1::uuid) as result',
+			[activity]
+		);
 		expect(again).toMatchObject({ ok: false, code: 'lottery_already_drawn' });
 		const audit = await asOwner(db.backend, (tx) =>
-			tx.query(`select 1 from private.audit_log where action = 'lottery_drawn' and subject ->> 'activity_id' = $1`, [activity])
+			tx.query(
+				`select 1 from private.audit_log where action = 'lottery_drawn' and subject ->> 'activity_id' = $1`,
+				[activity]
+			)
 		);
 		expect(audit).toHaveLength(1);
 	});
@@ -340,7 +445,9 @@ describe.each(lanes())('sign-up on $name', (lane) => {
 		const crowd = women.slice(31, 81);
 		expect(crowd).toHaveLength(50);
 		const results = await Promise.all(crowd.map((member) => signUp(member, activity)));
-		const counts = results.map(outcome).reduce<Record<string, number>>((acc, o) => ({ ...acc, [o]: (acc[o] ?? 0) + 1 }), {});
+		const counts = results
+			.map(outcome)
+			.reduce<Record<string, number>>((acc, o) => ({ ...acc, [o]: (acc[o] ?? 0) + 1 }), {});
 		expect(counts).toEqual({ registered: 1, waitlisted: 49 });
 		expect(await seats(activity)).toBe(2);
 		expect(await statuses(activity)).toEqual({ registered: 2, waitlisted: 49 });
@@ -373,12 +480,11 @@ describe.each(lanes())('sign-up on $name', (lane) => {
 		const activity = await createActivity(db.backend, { capacity: 1, title: 'Detail test' });
 		const member = person(women, 106);
 		await signUp(member, activity);
-		const detail = await callApi<{ title: string; my_registration: Registration; ineligible_reason: null }>(
-			db.backend,
-			member,
-			'select public.get_activity($1::uuid) as result',
-			[activity]
-		);
+		const detail = await callApi<{
+			title: string;
+			my_registration: Registration;
+			ineligible_reason: null;
+		}>(db.backend, member, 'select public.get_activity($1::uuid) as result', [activity]);
 		expect(detail.ok && detail.value.my_registration.status).toBe('registered');
 		const mine = await callApi<Array<Registration & { activity: { title: string } }>>(
 			db.backend,

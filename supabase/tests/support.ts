@@ -89,17 +89,27 @@ export async function as<T>(
 	const claims =
 		caller.role === 'anon'
 			? { role: 'anon' }
-			: { role: 'authenticated', sub: caller.userId, email: caller.email ?? '', aud: 'authenticated' };
+			: {
+					role: 'authenticated',
+					sub: caller.userId,
+					email: caller.email ?? '',
+					aud: 'authenticated'
+				};
 	const rollback = new Error('rollback');
 	let result: T | undefined;
 	try {
-		await backend.transaction(async (tx) => {
-			await tx.query(`select set_config('request.jwt.claims', $1, true)`, [JSON.stringify(claims)]);
-			await tx.query(`select set_config('search_path', 'public, extensions', true)`);
-			await tx.query(`set local role ${caller.role}`);
-			result = await fn(tx);
-			if (!options.commit) throw rollback;
-		}, { api: true });
+		await backend.transaction(
+			async (tx) => {
+				await tx.query(`select set_config('request.jwt.claims', $1, true)`, [
+					JSON.stringify(claims)
+				]);
+				await tx.query(`select set_config('search_path', 'public, extensions', true)`);
+				await tx.query(`set local role ${caller.role}`);
+				result = await fn(tx);
+				if (!options.commit) throw rollback;
+			},
+			{ api: true }
+		);
 	} catch (error) {
 		if (error !== rollback) throw error;
 	}
@@ -138,7 +148,11 @@ export async function linkAllMembers(backend: Backend): Promise<void> {
 }
 
 /** Callers for the linked members a SQL condition on `m` (private.members) and `u` (units) picks. */
-export async function membersWhere(backend: Backend, condition: string, limit = 1000): Promise<Caller[]> {
+export async function membersWhere(
+	backend: Backend,
+	condition: string,
+	limit = 1000
+): Promise<Caller[]> {
 	const rows = await asOwner(backend, (tx) =>
 		tx.query<{ user_id: string; email: string }>(
 			`select m.user_id, m.email from private.members m join private.units u on u.id = m.unit_id

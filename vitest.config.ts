@@ -1,0 +1,60 @@
+// Vitest: three projects sharing one Vite server built from vite.config.ts (SvelteKit plugin, so
+// `.svelte.ts` rune modules compile and `#lib/*` resolves through package.json "imports").
+//   unit      src/**/*.test.ts                 pure logic, fast
+//   standin   tests/standin/**/*.test.ts       the local Supabase stand-in over HTTP
+//   database  supabase/tests/**/*.test.ts      migrations and RLS on PGlite, and on PostgreSQL when
+//                                              UNION_TEST_PG_URL is set (npm test sets it)
+import { defineConfig, mergeConfig, type ViteUserConfig } from 'vitest/config';
+import viteConfig from './vite.config.ts';
+
+// Annotated (not asserted): svelte-check infers vite.config.ts's export more widely than tsc does.
+const base: ViteUserConfig = viteConfig;
+
+export default mergeConfig(
+	base,
+	defineConfig({
+		test: {
+			// Two cores: at most two test files at once (PGlite cold starts are CPU-bound).
+			maxWorkers: 2,
+			passWithNoTests: true,
+			clearMocks: true,
+			restoreMocks: true,
+			unstubEnvs: true,
+			// Stand-ins and PGlite instances close in afterAll hooks.
+			teardownTimeout: 30_000,
+			projects: [
+				{
+					extends: true,
+					test: {
+						name: 'unit',
+						environment: 'node',
+						include: ['src/**/*.test.ts'],
+						testTimeout: 10_000
+					}
+				},
+				{
+					extends: true,
+					test: {
+						name: 'standin',
+						environment: 'node',
+						include: ['tests/standin/**/*.test.ts'],
+						testTimeout: 30_000,
+						hookTimeout: 60_000
+					}
+				},
+				{
+					extends: true,
+					test: {
+						name: 'database',
+						environment: 'node',
+						include: ['supabase/tests/**/*.test.ts'],
+						// PGlite starts cold in 3–6 s per instance; PostgreSQL setup is faster but
+						// migrations run per file.
+						testTimeout: 60_000,
+						hookTimeout: 120_000
+					}
+				}
+			]
+		}
+	})
+);
