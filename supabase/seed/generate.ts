@@ -348,7 +348,7 @@ export function generateSeed(): string {
 			const s = rules.sessions;
 			emit('insert into private.sessions (activity_id, label, starts_at, ends_at, capacity)');
 			emit(
-				`select ${activityRef}, '', ${'v.starts'}, v.ends, ${s.capacity} from seed_shift, lateral (values`
+				`select ${activityRef}, '', v.starts, v.ends, ${s.capacity} from seed_shift, lateral (values`
 			);
 			emit(
 				sessionDays.map((d) => `\t(${at(`${d}T${s.from}`)}, ${at(`${d}T${s.to}`)})`).join(',\n')
