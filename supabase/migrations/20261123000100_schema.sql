@@ -247,6 +247,9 @@ create table private.registrations (
 		default translate(rtrim(encode(extensions.gen_random_bytes(18), 'base64'), '='), '+/', '-_'),
 	-- Order of the waitlist: promotion takes the earliest.
 	queued_at timestamptz not null default clock_timestamp(),
+	-- Bumped when the member signs up again after cancelling, so a cancel queued on a phone for
+	-- the earlier sign-up never cancels the newer one.
+	generation integer not null default 1 check (generation >= 1),
 	decided_by uuid references private.members (id) on delete set null,
 	decided_at timestamptz,
 	cancelled_at timestamptz,

@@ -111,6 +111,7 @@ as $$
 		'guest_names', to_jsonb(r.guest_names),
 		'answers', r.answers,
 		'source', r.source,
+		'generation', r.generation,
 		'ticket_secret', case when r.status = 'registered' then r.ticket_secret end,
 		'waitlist_position', case when r.status = 'waitlisted' then (
 			select count(*) from private.registrations w
@@ -316,6 +317,7 @@ begin
 		update private.registrations r
 		set status = new_status, session_id = session, guest_names = guests, answers = sign_up.answers,
 			source = sign_up.source, made_by = sign_up.made_by, queued_at = clock_timestamp(),
+			generation = r.generation + 1,
 			cancelled_at = null, decided_at = null, decided_by = null,
 			ticket_secret = translate(rtrim(encode(extensions.gen_random_bytes(18), 'base64'), '='), '+/', '-_')
 		where r.id = existing.id
@@ -338,7 +340,12 @@ $$;
 
 -- Cancels a member's registration before the activity's cancellation deadline, frees the seat
 -- and promotes the waitlist. Cancelling what is already cancelled answers with it unchanged.
-create function private.cancel_registration(target_activity uuid, member uuid) returns jsonb
+-- `expected_generation` (from a phone's queued intent) refuses to cancel a newer sign-up.
+create function private.cancel_registration(
+	target_activity uuid,
+	member uuid,
+	expected_generation integer default null
+) returns jsonb
 language plpgsql
 security definer
 set search_path = ''
@@ -353,6 +360,11 @@ begin
 	if activity.id is null or registration.id is null then
 		perform private.api_error(404, 'registration_not_found',
 			'You have not signed up for this activity.', '您没有报名这个活动。');
+	end if;
+	if expected_generation is not null and expected_generation <> registration.generation then
+		perform private.api_error(409, 'stale_target',
+			'You signed up again since; this cancellation was for the earlier sign-up.',
+			'您之后已重新报名，此取消操作针对的是之前的报名。');
 	end if;
 	if registration.status in ('cancelled', 'rejected') then
 		return jsonb_build_object('outcome', registration.status, 'existing', true,
@@ -587,7 +599,7 @@ revoke all on function
 	private.registration_json(uuid),
 	private.promote_waitlist(uuid),
 	private.sign_up(uuid, uuid, uuid, text[], jsonb, text, uuid),
-	private.cancel_registration(uuid, uuid),
+	private.cancel_registration(uuid, uuid, integer),
 	private.draw_lottery(uuid, text)
 from public, anon;
 grant execute on function
@@ -596,7 +608,7 @@ grant execute on function
 	private.registration_json(uuid),
 	private.promote_waitlist(uuid),
 	private.sign_up(uuid, uuid, uuid, text[], jsonb, text, uuid),
-	private.cancel_registration(uuid, uuid),
+	private.cancel_registration(uuid, uuid, integer),
 	private.draw_lottery(uuid, text)
 to authenticated, service_role;
 

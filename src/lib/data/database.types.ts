@@ -13,7 +13,10 @@ export type Database = {
             [_ in never]: never
           }
           Functions: {
-            "cancel_registration":
+            "apply_actions":
+{ Args: { "actions": Json,"device_id": string,"sent_at": string }; Returns: Json
+                           },
+"cancel_registration":
 { Args: { "activity_id": string }; Returns: Json
                            },
 "draw_lottery":
