@@ -1,6 +1,6 @@
 // The real-PostgreSQL lane for tests. `npm test` (and CI) start a throwaway PostgreSQL server and
-// set UNION_TEST_PG_URL to a superuser URL on it; without it the lane is off and tests that need a
-// real server should be skipped (`describe.skipIf(!postgresLaneUrl())`).
+// set UNION_TEST_PG_URL to a superuser URL on it; without it the lane is off, and suites list
+// the PostgreSQL lane only when it is on (no skipped tests).
 import {
 	createFreshDatabase as createOnServer,
 	type FreshDatabase
