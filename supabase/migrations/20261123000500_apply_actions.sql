@@ -5,7 +5,8 @@
 -- is written in the same savepoint as the action's effect, so a replay answers with the first
 -- result, a concurrent duplicate waits on the ledger's primary key and then replays, and an id
 -- reused with another payload is refused. Results per action: applied | noop | rejected | retry.
--- Check-in kinds join in the check-in migration; their dispatch goes through the same function.
+-- Check-in kinds (check_in, walk_in, undo_check_in) are applied by private.apply_checkin_action,
+-- defined with their rules in the check-in migration.
 
 -- ===========================================================================================
 -- Section: one action
@@ -106,6 +107,10 @@ begin
 				'status', case when (effect ->> 'existing')::boolean then 'noop' else 'applied' end,
 				'code', effect ->> 'outcome',
 				'entity', effect -> 'registration');
+		elsif kind in ('check_in', 'walk_in', 'undo_check_in') then
+			-- Defined with the check-in tables' rules in the check-in migration.
+			outcome := private.apply_checkin_action(action_id, kind, payload, device,
+				(action ->> 'seq')::bigint, (action ->> 'client_at')::timestamptz, clock_skew);
 		else
 			outcome := jsonb_build_object('id', action_id, 'status', 'rejected', 'code', 'unknown_kind');
 		end if;

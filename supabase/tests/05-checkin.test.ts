@@ -1,0 +1,466 @@
+// Check-in at the venue through apply_actions: scans, by hand, walk-ins, undo (add-wins), the
+// counter and the conflict inbox. Titles carry the abuse catalogue ids (A*) of
+// research/code-style-and-security.md and the fault catalogue ids (T*) of research/offline-sync.md.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import {
+	asOwner,
+	callApi,
+	createActivity,
+	demo,
+	lanes,
+	linkAllMembers,
+	membersWhere,
+	type Caller,
+	type SeededDatabase
+} from './support.ts';
+
+interface Result {
+	id: string;
+	status: string;
+	code: string;
+	warnings: string[];
+	entity?: {
+		name?: string;
+		first_check_in?: { device_id: string } | null;
+		registration_status?: string;
+	};
+}
+
+interface Counter {
+	checked_in: number;
+	admitted: number;
+	guests: number;
+	provisional: number;
+}
+
+describe.each(lanes())('check-in on $name', (lane) => {
+	let db: SeededDatabase;
+	let attendees: Caller[];
+	let scanner: Caller;
+	const office = demo('office');
+	const organizerOfNursing = demo('organizer');
+
+	beforeAll(async () => {
+		db = await lane.open();
+		await linkAllMembers(db.backend);
+		attendees = await membersWhere(
+			db.backend,
+			`m.member_type = 'staff' and u.code like 'U01%'`,
+			40
+		);
+		const [staff] = await membersWhere(
+			db.backend,
+			`m.member_type = 'staff' and u.code like 'U02%'`,
+			1
+		);
+		if (!staff) throw new Error('no staff member');
+		scanner = staff;
+	});
+
+	afterAll(async () => {
+		await db.close();
+	});
+
+	const attendee = (index: number): Caller => {
+		const found = attendees[index];
+		if (!found) throw new Error(`no attendee ${String(index)}`);
+		return found;
+	};
+
+	/** An activity running today with registrations (index → status) and a check-in staff member. */
+	async function venue(
+		statuses: Record<number, string> = {},
+		fields: Record<string, unknown> = {}
+	) {
+		const activity = await createActivity(db.backend, {
+			starts_at: new Date(Date.now() - 3_600_000).toISOString(),
+			ends_at: new Date(Date.now() + 3_600_000).toISOString(),
+			signup_opens_at: new Date(Date.now() - 86_400_000).toISOString(),
+			signup_closes_at: new Date(Date.now() - 7_200_000).toISOString(),
+			capacity: 30,
+			guests_max: 2,
+			...fields
+		});
+		const tickets: Record<number, string> = {};
+		await asOwner(db.backend, async (tx) => {
+			for (const [index, status] of Object.entries(statuses)) {
+				const caller = attendee(Number(index));
+				if (caller.role !== 'authenticated') continue;
+				const [row] = await tx.query<{ ticket_secret: string }>(
+					`insert into private.registrations (activity_id, member_id, status, guest_names)
+					select $1::uuid, m.id, $2, case when $2 = 'registered' then array['家属'] else '{}' end
+					from private.members m where m.user_id = $3::uuid returning ticket_secret`,
+					[activity, status, caller.userId]
+				);
+				tickets[Number(index)] = row?.ticket_secret ?? '';
+			}
+			if (scanner.role === 'authenticated') {
+				await tx.query(
+					`insert into private.staff_roles (member_id, role, activity_id)
+					select m.id, 'checkin_staff', $1::uuid from private.members m where m.user_id = $2::uuid`,
+					[activity, scanner.userId]
+				);
+			}
+		});
+		return { activity, tickets };
+	}
+
+	let seq = 0;
+	function action(caller: Caller, kind: string, payload: Record<string, unknown>) {
+		if (caller.role !== 'authenticated') throw new Error('signed-in callers only');
+		seq += 1;
+		return {
+			id: randomUUID(),
+			v: 1,
+			seq,
+			kind,
+			user_id: caller.userId,
+			client_at: new Date().toISOString(),
+			payload
+		};
+	}
+
+	async function send(caller: Caller, actions: unknown[], device = 'phone-a'): Promise<Result[]> {
+		const outcome = await callApi<{ results: Result[] }>(
+			db.backend,
+			caller,
+			'select public.apply_actions($1, now(), $2::text::jsonb) as result',
+			[device, JSON.stringify(actions)]
+		);
+		if (!outcome.ok) throw new Error(`${outcome.status} ${outcome.code}`);
+		return outcome.value.results;
+	}
+
+	async function scan(
+		caller: Caller,
+		activity: string,
+		ticket: string,
+		extra: Record<string, unknown> = {},
+		device = 'phone-a'
+	) {
+		const [result] = await send(
+			caller,
+			[action(caller, 'check_in', { activity_id: activity, ticket, ...extra })],
+			device
+		);
+		if (!result) throw new Error('no result');
+		return result;
+	}
+
+	async function counter(activity: string): Promise<Counter> {
+		const outcome = await callApi<Counter>(
+			db.backend,
+			office,
+			'select public.get_checkin_counter($1::uuid) as result',
+			[activity]
+		);
+		if (!outcome.ok) throw new Error(outcome.code);
+		return outcome.value;
+	}
+
+	async function logRows(activity: string): Promise<number> {
+		const [row] = await asOwner(db.backend, (tx) =>
+			tx.query<{ n: number }>(
+				'select count(*)::int as n from private.check_ins where activity_id = $1::uuid',
+				[activity]
+			)
+		);
+		return row?.n ?? -1;
+	}
+
+	test('a valid ticket checks its member in, with name and unit, guests counted apart', async () => {
+		const { activity, tickets } = await venue({ 0: 'registered' });
+		const result = await scan(scanner, activity, tickets[0] ?? '');
+		expect(result).toMatchObject({ status: 'applied', code: 'checked_in', warnings: [] });
+		expect(result.entity?.name).toBeTruthy();
+		expect(await counter(activity)).toMatchObject({ checked_in: 1, admitted: 1, guests: 1 });
+	});
+
+	test('A1 a forged, truncated or random ticket is refused with no check-in and no attendee data', async () => {
+		const { activity, tickets } = await venue({ 0: 'registered' });
+		for (const forged of [
+			'garbage',
+			(tickets[0] ?? '').slice(0, 10),
+			randomUUID(),
+			'',
+			'x'.repeat(400)
+		]) {
+			const result = await scan(scanner, activity, forged);
+			expect(result).toMatchObject({ status: 'rejected', code: 'ticket_unknown' });
+			expect(result.entity).toBeUndefined();
+		}
+		expect(await logRows(activity)).toBe(0);
+	});
+
+	test('A4 a ticket of another activity is refused without revealing that activity', async () => {
+		const { activity } = await venue({});
+		const other = await venue({ 1: 'registered' });
+		const result = await scan(scanner, activity, other.tickets[1] ?? '');
+		expect(result).toEqual(expect.objectContaining({ status: 'rejected', code: 'wrong_activity' }));
+		expect(result.entity).toBeUndefined();
+		expect(await logRows(activity)).toBe(0);
+	});
+
+	test('A5 T25 a second scan, also on another phone, counts once and names the first scan', async () => {
+		const { activity, tickets } = await venue({ 2: 'registered' });
+		await scan(scanner, activity, tickets[2] ?? '', {}, 'phone-a');
+		const again = await scan(office, activity, tickets[2] ?? '', {}, 'phone-b');
+		expect(again).toMatchObject({
+			status: 'applied',
+			code: 'already_checked_in',
+			warnings: ['duplicate_scan']
+		});
+		expect(again.entity?.first_check_in?.device_id).toBe('phone-a');
+		expect(await counter(activity)).toMatchObject({ checked_in: 1 });
+		expect(await logRows(activity)).toBe(2);
+	});
+
+	test('A6 the same offline scan uploaded twice makes one row', async () => {
+		const { activity, tickets } = await venue({ 3: 'registered' });
+		const upload = action(scanner, 'check_in', { activity_id: activity, ticket: tickets[3] });
+		await send(scanner, [upload]);
+		const [replay] = await send(scanner, [upload]);
+		expect(replay).toMatchObject({ status: 'applied', code: 'checked_in', replayed: true });
+		expect(await logRows(activity)).toBe(1);
+	});
+
+	test('A7 twenty stations redeem one ticket at once: one check-in, the rest duplicates', async () => {
+		const { activity, tickets } = await venue({ 4: 'registered' });
+		const results = await Promise.all(
+			Array.from({ length: 20 }, (_, index) =>
+				scan(office, activity, tickets[4] ?? '', {}, `phone-${String(index)}`)
+			)
+		);
+		expect(results.every((r) => r.status === 'applied')).toBe(true);
+		expect(await counter(activity)).toMatchObject({ checked_in: 1 });
+		expect(await logRows(activity)).toBe(20);
+	});
+
+	test('A8 a ticket cancelled after the phone downloaded the roster is recorded, flagged for review', async () => {
+		const { activity, tickets } = await venue({ 5: 'cancelled' });
+		const result = await scan(scanner, activity, tickets[5] ?? '');
+		expect(result).toMatchObject({ status: 'applied', warnings: ['registration_cancelled'] });
+		const inbox = await callApi<Array<{ flags: string[] }>>(
+			db.backend,
+			office,
+			'select public.list_checkin_conflicts($1::uuid) as result',
+			[activity]
+		);
+		expect(inbox.ok && inbox.value.map((c) => c.flags)).toEqual([['registration_cancelled']]);
+	});
+
+	test('A9 waitlisted, pending and rejected registrations are not admitted, each said', async () => {
+		const { activity, tickets } = await venue({
+			6: 'waitlisted',
+			7: 'pending_approval',
+			8: 'rejected'
+		});
+		for (const [index, status] of [
+			[6, 'waitlisted'],
+			[7, 'pending_approval'],
+			[8, 'rejected']
+		] as const) {
+			const result = await scan(scanner, activity, tickets[index] ?? '');
+			expect(result).toMatchObject({
+				status: 'rejected',
+				code: 'not_admitted',
+				entity: { registration_status: status }
+			});
+		}
+		expect(await logRows(activity)).toBe(0);
+	});
+
+	test('A10 a registration id in place of the secret is not a ticket', async () => {
+		const { activity } = await venue({ 9: 'registered' });
+		const [registration] = await asOwner(db.backend, (tx) =>
+			tx.query<{ id: string }>(
+				'select id from private.registrations where activity_id = $1::uuid',
+				[activity]
+			)
+		);
+		const result = await scan(scanner, activity, registration?.id ?? '');
+		expect(result).toMatchObject({ status: 'rejected', code: 'ticket_unknown' });
+	});
+
+	test('A11 tickets carry 144 random bits; walk-in search needs 2 characters or 4 digits and caps answers', async () => {
+		const { activity, tickets } = await venue({ 10: 'registered' }, { walk_in_allowed: true });
+		expect(tickets[10]).toMatch(/^[A-Za-z0-9_-]{24}$/);
+		for (const query of ['王', '12', '%', '']) {
+			const outcome = await callApi(
+				db.backend,
+				scanner,
+				'select * from public.search_walk_in_members($1::uuid, $2)',
+				[activity, query]
+			);
+			expect(outcome).toMatchObject({ ok: false, code: 'query_too_short' });
+		}
+		const wildcard = await asOwner(db.backend, (tx) =>
+			tx.query(`select * from private.members_for_walk_in($1::uuid, '%%')`, [activity])
+		);
+		expect(wildcard).toEqual([]);
+		const [someone] = await asOwner(db.backend, (tx) =>
+			tx.query<{ name: string }>(
+				`select name from private.members where char_length(name) >= 2 limit 1`
+			)
+		);
+		const answers = await callApi<number>(
+			db.backend,
+			scanner,
+			`select count(*)::int as result from public.search_walk_in_members($1::uuid, $2)`,
+			[activity, someone?.name.slice(0, 2) ?? '']
+		);
+		expect(answers.ok && answers.value).toBeGreaterThan(0);
+		expect(answers.ok && answers.value).toBeLessThanOrEqual(10);
+	});
+
+	test('A12 an attendee cannot check themselves in; A13 staff of one activity cannot check in at another', async () => {
+		const { activity, tickets } = await venue({ 11: 'registered' });
+		const self = await scan(attendee(11), activity, tickets[11] ?? '');
+		expect(self).toMatchObject({ status: 'rejected', code: 'not_staff' });
+		const elsewhere = await venue({ 12: 'registered' });
+		// `scanner` is check-in staff of every venue() activity; the nursing organizer is staff of none.
+		const foreign = await scan(organizerOfNursing, elsewhere.activity, elsewhere.tickets[12] ?? '');
+		expect(foreign).toMatchObject({ status: 'rejected', code: 'not_staff' });
+		const roster = await callApi(
+			db.backend,
+			organizerOfNursing,
+			'select public.get_checkin_roster($1::uuid) as result',
+			[activity]
+		);
+		expect(roster).toMatchObject({ ok: false, code: 'not_staff' });
+		expect(await logRows(activity)).toBe(0);
+	});
+
+	test('A14 only organizers accept an unknown ticket provisionally, and it is flagged', async () => {
+		const { activity } = await venue({});
+		const byStaff = await scan(scanner, activity, 'unknown-ticket-123', { provisional: true });
+		expect(byStaff).toMatchObject({ status: 'rejected', code: 'provisional_not_allowed' });
+		const byOffice = await scan(office, activity, 'unknown-ticket-123', { provisional: true });
+		expect(byOffice).toMatchObject({
+			status: 'applied',
+			code: 'provisional',
+			warnings: ['provisional']
+		});
+		expect(await counter(activity)).toMatchObject({ checked_in: 0, provisional: 1 });
+	});
+
+	test('A15 a ticket URL, spaces and a newline from the scanner are canonicalised once', async () => {
+		const { activity, tickets } = await venue({ 13: 'registered' });
+		const result = await scan(
+			scanner,
+			activity,
+			`  https://union.example/t/${tickets[13] ?? ''}\n`
+		);
+		expect(result).toMatchObject({ status: 'applied', code: 'checked_in' });
+		const doubled = await scan(scanner, activity, encodeURIComponent(`/t/${tickets[13] ?? ''}`));
+		expect(doubled).toMatchObject({ status: 'rejected', code: 'ticket_unknown' });
+	});
+
+	test('T26 undo removes only the check-ins the undoing phone had seen (add-wins)', async () => {
+		const { activity, tickets } = await venue({ 14: 'registered' });
+		const a1 = action(scanner, 'check_in', { activity_id: activity, ticket: tickets[14] });
+		const b1 = action(office, 'check_in', { activity_id: activity, ticket: tickets[14] });
+		await send(scanner, [a1], 'phone-a');
+		await send(office, [b1], 'phone-b');
+		const [undoA] = await send(scanner, [
+			action(scanner, 'undo_check_in', { activity_id: activity, target_ids: [a1.id] })
+		]);
+		expect(undoA).toMatchObject({ status: 'applied', code: 'undone' });
+		expect(await counter(activity)).toMatchObject({ checked_in: 1 });
+		await send(
+			office,
+			[action(office, 'undo_check_in', { activity_id: activity, target_ids: [a1.id, b1.id] })],
+			'phone-b'
+		);
+		expect(await counter(activity)).toMatchObject({ checked_in: 0 });
+	});
+
+	test('T27 an undo that arrives before its check-in still wins', async () => {
+		const { activity, tickets } = await venue({ 15: 'registered' });
+		const c1 = action(scanner, 'check_in', { activity_id: activity, ticket: tickets[15] });
+		const [early] = await send(scanner, [
+			action(scanner, 'undo_check_in', { activity_id: activity, target_ids: [c1.id] })
+		]);
+		expect(early).toMatchObject({ status: 'noop', code: 'nothing_to_undo' });
+		await send(scanner, [c1]);
+		expect(await counter(activity)).toMatchObject({ checked_in: 0 });
+	});
+
+	test('walk-ins register and check in as one action, only where allowed', async () => {
+		const closed = await venue({});
+		const open = await venue({}, { walk_in_allowed: true });
+		const [member] = await asOwner(db.backend, (tx) =>
+			tx.query<{ id: string }>(`select m.id from private.members m where m.user_id = $1::uuid`, [
+				attendee(16).role === 'authenticated' ? (attendee(16) as { userId: string }).userId : ''
+			])
+		);
+		const refused = await send(scanner, [
+			action(scanner, 'walk_in', { activity_id: closed.activity, member_id: member?.id })
+		]);
+		expect(refused[0]).toMatchObject({ status: 'rejected', code: 'walk_in_not_allowed' });
+		const admitted = await send(scanner, [
+			action(scanner, 'walk_in', { activity_id: open.activity, member_id: member?.id, guests: 1 })
+		]);
+		expect(admitted[0]).toMatchObject({ status: 'applied', code: 'checked_in' });
+		const [registration] = await asOwner(db.backend, (tx) =>
+			tx.query<{ source: string; status: string }>(
+				'select source, status from private.registrations where activity_id = $1::uuid',
+				[open.activity]
+			)
+		);
+		expect(registration).toEqual({ source: 'walk_in', status: 'registered' });
+		expect(await counter(open.activity)).toMatchObject({ checked_in: 1, guests: 1, admitted: 1 });
+	});
+
+	test('the roster carries hashed tickets, never the secrets', async () => {
+		const { activity, tickets } = await venue({ 17: 'registered', 18: 'waitlisted' });
+		const roster = await callApi<{ entries: Array<{ ticket_hash: string; status: string }> }>(
+			db.backend,
+			scanner,
+			'select public.get_checkin_roster($1::uuid) as result',
+			[activity]
+		);
+		const text = JSON.stringify(roster);
+		expect(text).not.toContain(tickets[17]);
+		expect(roster.ok && roster.value.entries.map((e) => e.status).sort()).toEqual([
+			'registered',
+			'waitlisted'
+		]);
+		const expected = await asOwner(db.backend, (tx) =>
+			tx.query<{ h: string }>(`select encode(extensions.digest($1, 'sha256'), 'hex') as h`, [
+				tickets[17] ?? ''
+			])
+		);
+		expect(roster.ok && roster.value.entries.some((e) => e.ticket_hash === expected[0]?.h)).toBe(
+			true
+		);
+	});
+
+	test('a reversed check-in stops counting; the review is audited', async () => {
+		const { activity, tickets } = await venue({ 19: 'cancelled' });
+		const result = await scan(scanner, activity, tickets[19] ?? '');
+		expect(await counter(activity)).toMatchObject({ checked_in: 1 });
+		const review = await callApi(
+			db.backend,
+			office,
+			`select public.review_check_in($1::uuid, 'reversed', '已退票') as result`,
+			[result.id]
+		);
+		expect(review.ok).toBe(true);
+		expect(await counter(activity)).toMatchObject({ checked_in: 0 });
+		const notManager = await callApi(
+			db.backend,
+			scanner,
+			`select public.review_check_in($1::uuid, 'confirmed') as result`,
+			[result.id]
+		);
+		expect(notManager).toMatchObject({ ok: false, code: 'check_in_not_found' });
+	});
+
+	test('a day outside the activity is refused', async () => {
+		const { activity, tickets } = await venue({ 20: 'registered' });
+		const result = await scan(scanner, activity, tickets[20] ?? '', { day: '2000-01-01' });
+		expect(result).toMatchObject({ status: 'rejected', code: 'wrong_day' });
+	});
+});
