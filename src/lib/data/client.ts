@@ -1,20 +1,13 @@
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import type { RuntimeConfig } from './config.ts';
+import type { Database } from './database.types.ts';
 
 /**
- * The API as this app sees it: database functions only, each answer `unknown` until the
- * wrappers in this folder parse it. Swap in the generated `Database` type from
- * `database.types.ts` once it exists; the parsers stay, since versions drift.
+ * The API as this app sees it: database functions only, typed by `database.types.ts` (generated
+ * from the migrations by `npm run types:generate`). Most functions answer `Json`: the wrappers in
+ * this folder still parse every answer at run time, since server and app versions drift.
  */
-export interface UnionDatabase {
-	public: {
-		Tables: Record<string, never>;
-		Views: Record<string, never>;
-		Functions: Record<string, { Args: Record<string, unknown>; Returns: unknown }>;
-		Enums: Record<string, never>;
-		CompositeTypes: Record<string, never>;
-	};
-}
+export type UnionDatabase = Database;
 
 export type UnionClient = SupabaseClient<UnionDatabase>;
 

@@ -83,6 +83,21 @@ describe('fromPostgrestError', () => {
 		});
 	});
 
+	it("gives a known refusal the app's own message key, and others the kind's", () => {
+		const full = fromPostgrestError(
+			{ code: 'PT409', message: 'full', details: 'This activity is full.', hint: '名额已满。' },
+			409
+		);
+		expect(full.reason).toBe('full');
+		expect(full.messageKey).toBe('refusal.full');
+		const novel = fromPostgrestError(
+			{ code: 'PT409', message: 'brand_new_rule', details: 'New rule.', hint: '新规则。' },
+			409
+		);
+		expect(novel.messageKey).toBe('error.unknown');
+		expect(novel.serverMessage).toEqual({ en: 'New rule.', zh: '新规则。' });
+	});
+
 	it('never keeps text from SQL errors', () => {
 		const error = fromPostgrestError(
 			{

@@ -32,6 +32,39 @@ const MESSAGE_BY_KIND: Record<AppErrorKind, MessageKey> = {
 	unknown: 'error.unknown'
 };
 
+/**
+ * The business-rule refusals the server names in the error's `message` (see `private.api_error`
+ * in the migrations). Each has the app's own words, `refusal.<code>`, in both languages; for a
+ * code not listed here the server's own bilingual text is shown.
+ */
+export const REFUSAL_REASONS = [
+	'activity_not_found',
+	'signup_not_open',
+	'signup_closed',
+	'activity_cancelled',
+	'ineligible_gender',
+	'ineligible_member_type',
+	'ineligible_unit',
+	'ineligible_not_member',
+	'already_registered',
+	'full',
+	'session_required',
+	'session_invalid',
+	'too_many_guests',
+	'guest_name_invalid',
+	'answer_invalid',
+	'series_limit_reached',
+	'cancel_deadline_passed',
+	'registration_not_found',
+	'not_on_roster',
+	'not_signed_in'
+] as const;
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
+
+export function isRefusalReason(reason: string | null): reason is RefusalReason {
+	return reason !== null && (REFUSAL_REASONS as readonly string[]).includes(reason);
+}
+
 /** A message a database function wrote for people, in both languages (see `private.api_error`). */
 export interface ServerMessage {
 	zh: string;
@@ -57,8 +90,9 @@ export class AppError extends Error {
 		this.reason = extra.reason ?? null;
 	}
 
+	/** The app's own words: for the refusal when the server named a known one, else the kind. */
 	get messageKey(): MessageKey {
-		return MESSAGE_BY_KIND[this.kind];
+		return isRefusalReason(this.reason) ? `refusal.${this.reason}` : MESSAGE_BY_KIND[this.kind];
 	}
 }
 

@@ -1,15 +1,22 @@
-import type { UnionClient } from './client.ts';
+import type { UnionClient, UnionDatabase } from './client.ts';
 import { AppError, fromPostgrestError } from './errors.ts';
+
+type Functions = UnionDatabase['public']['Functions'];
+
+/** The database functions the API exposes, by name. */
+export type RpcName = Extract<keyof Functions, string>;
+export type RpcArgs<F extends RpcName> = Functions[F]['Args'];
 
 /**
  * Calls a database function (POST, the supabase-js default) and returns its raw JSON, or throws
- * an AppError with a user-facing kind.
+ * an AppError with a user-facing kind. The answer stays `unknown` for the caller to parse.
  */
-export async function callRpc(
+export async function callRpc<F extends RpcName>(
 	client: UnionClient,
-	fn: string,
-	args: Record<string, unknown> = {}
+	fn: F,
+	...rest: RpcArgs<F> extends Record<PropertyKey, never> ? [] : [args: RpcArgs<F>]
 ): Promise<unknown> {
+	const [args] = rest;
 	let response;
 	try {
 		response = await client.rpc(fn, args);

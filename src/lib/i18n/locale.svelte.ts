@@ -1,3 +1,4 @@
+import { isRefusalReason } from '#lib/data/errors.ts';
 import {
 	DEFAULT_LOCALE,
 	isLocale,
@@ -59,11 +60,15 @@ export function t(key: MessageKey, params?: MessageParams): string {
 interface DescribableError {
 	messageKey: MessageKey;
 	serverMessage: { zh: string; en: string } | null;
+	reason?: string | null;
 }
 
-/** An error in the current language: the server's own wording when it gave one, else ours. */
+/**
+ * An error in the current language: the app's own words for a refusal it knows (the server's
+ * `message` code), else the server's own wording when it gave one, else the app's for the kind.
+ */
 export function errorText(error: DescribableError): string {
-	if (error.serverMessage !== null) {
+	if (error.serverMessage !== null && !isRefusalReason(error.reason ?? null)) {
 		return locale.current === 'zh-CN' ? error.serverMessage.zh : error.serverMessage.en;
 	}
 	return t(error.messageKey);
