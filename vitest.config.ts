@@ -1,6 +1,7 @@
 // Vitest: three projects sharing one Vite server built from vite.config.ts (SvelteKit plugin, so
 // `.svelte.ts` rune modules compile and `#lib/*` resolves through package.json "imports").
 //   unit      src/**/*.test.ts                 pure logic, fast
+//   offline   tests/offline/**/*.test.ts       the offline engine on fake-indexeddb (+ a stand-in)
 //   standin   tests/standin/**/*.test.ts       the local Supabase stand-in over HTTP
 //   database  supabase/tests/**/*.test.ts      migrations and RLS on PGlite, and on PostgreSQL when
 //                                              UNION_TEST_PG_URL is set (npm test sets it)
@@ -30,6 +31,18 @@ export default mergeConfig(
 						environment: 'node',
 						include: ['src/**/*.test.ts'],
 						testTimeout: 10_000
+					}
+				},
+				{
+					extends: true,
+					test: {
+						name: 'offline',
+						environment: 'node',
+						include: ['tests/offline/**/*.test.ts'],
+						// A fresh in-memory IndexedDB (fake-indexeddb) for the offline engine.
+						setupFiles: ['fake-indexeddb/auto'],
+						testTimeout: 30_000,
+						hookTimeout: 60_000
 					}
 				},
 				{

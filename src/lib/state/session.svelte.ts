@@ -1,10 +1,15 @@
-import type { AuthChangeEvent, Session } from '@supabase/supabase-js';
+import {
+	isAuthRetryableFetchError,
+	type AuthChangeEvent,
+	type Session
+} from '@supabase/supabase-js';
 import type { Whoami } from '#lib/domain/whoami.ts';
 import type { UnionClient } from '#lib/data/client.ts';
 import { AppError, fromAuthError, toAppError } from '#lib/data/errors.ts';
 import { fetchWhoami } from '#lib/data/me.ts';
 import type { MessageKey } from '#lib/i18n/translate.ts';
 import type { SessionPhase } from './session-phase.ts';
+import { sync } from './sync.svelte.ts';
 
 export type { SessionPhase };
 
@@ -48,6 +53,9 @@ export class SessionState {
 			this.#onAuthChange(event, session);
 		});
 		const { data, error } = await this.client.auth.getSession();
+		if (error !== null && isAuthRetryableFetchError(error) && (await this.#startOffline())) {
+			return;
+		}
 		if (error !== null || data.session === null) {
 			this.#reset('signed_out');
 			return;
@@ -120,7 +128,12 @@ export class SessionState {
 		this.phase = 'loading_profile';
 		this.profileError = null;
 		try {
-			this.profile = await fetchWhoami(this.client);
+			// Offline, the last profile this phone saw for this account (DESIGN §3: cached reads).
+			const userId = this.session?.user.id;
+			this.profile =
+				userId === undefined
+					? await fetchWhoami(this.client)
+					: (await sync.cachedReadAs(userId, 'whoami', () => fetchWhoami(this.client))).data;
 			this.phase = 'ready';
 		} catch (error) {
 			const failure = toAppError(error);
@@ -131,6 +144,21 @@ export class SessionState {
 			this.profileError = failure;
 			this.phase = 'profile_error';
 		}
+	}
+
+	/**
+	 * Opened offline with an expired access token: the stored session cannot be refreshed yet,
+	 * but it is not gone. Shows the last account's cached profile so saved work stays usable;
+	 * the session returns with the TOKEN_REFRESHED event once the network is back.
+	 */
+	async #startOffline(): Promise<boolean> {
+		const userId = sync.lastUserId();
+		if (userId === null) return false;
+		const cached = await sync.cachedValue<Whoami>(userId, 'whoami');
+		if (cached === null) return false;
+		this.profile = cached.data;
+		this.phase = 'ready';
+		return true;
 	}
 
 	async #authCall(

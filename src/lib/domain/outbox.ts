@@ -1,0 +1,316 @@
+// The outbox's pure core (DESIGN.md §5, research/offline-sync.md §3.2–3.7): what an action is,
+// how a stored row looks, how old rows are upcast, and how the server's answer settles a batch.
+// No IndexedDB, no network, no clocks: the callers pass `now`.
+import { z } from 'zod';
+
+// The app's CSP has no 'unsafe-eval': zod's JIT would probe `new Function` and trip a CSP
+// violation report. This module is in the root bundle (the outbox starts with the layout), so
+// the switch is set before any page's schema is built.
+z.config({ jitless: true });
+
+/** The payload schema version every new action is written with. */
+export const ACTION_SCHEMA_VERSION = 1;
+/** The server refuses batches above this size (apply_actions: batch_too_large). */
+export const MAX_BATCH_SIZE = 50;
+/** Consecutive failures of one action sent alone before it is dead-lettered as `blocked`. */
+export const POISON_LIMIT = 5;
+
+// Lenient on purpose (any 8-4-4-4-12 hex): ids are the server's, and it checks them itself.
+const uuid = z.guid();
+
+// -------------------------------------------------------------------------------------------
+// Action kinds: an extensible discriminated union. A new kind (check_in, undo_check_in, walk_in)
+// adds one entry to ActionPayloads and one to PAYLOAD_SCHEMAS; everything else follows.
+// Payloads are in the wire format apply_actions reads (snake_case), so nothing is translated.
+// -------------------------------------------------------------------------------------------
+
+export interface SignupPayload {
+	activity_id: string;
+	session_id?: string;
+	guest_names?: string[];
+	answers?: Record<string, unknown>;
+}
+
+export interface CancelSignupPayload {
+	activity_id: string;
+	/** The registration generation this cancel was meant for; an older one becomes a noop. */
+	generation?: number;
+}
+
+export interface ActionPayloads {
+	signup: SignupPayload;
+	cancel_signup: CancelSignupPayload;
+}
+
+export type ActionKind = keyof ActionPayloads;
+
+export const PAYLOAD_SCHEMAS: { [K in ActionKind]: z.ZodType<ActionPayloads[K]> } = {
+	signup: z
+		.object({
+			activity_id: uuid,
+			session_id: uuid.optional(),
+			guest_names: z.array(z.string().max(100)).max(20).optional(),
+			answers: z.record(z.string(), z.unknown()).optional()
+		})
+		.strict(),
+	cancel_signup: z
+		.object({ activity_id: uuid, generation: z.number().int().positive().optional() })
+		.strict()
+};
+
+export const ACTION_KINDS = Object.keys(PAYLOAD_SCHEMAS) as ActionKind[];
+
+export function isActionKind(value: unknown): value is ActionKind {
+	return typeof value === 'string' && (ACTION_KINDS as string[]).includes(value);
+}
+
+/** The activity an action is about: batches hold one activity each (no cross-activity locks). */
+export function activityOf<K extends ActionKind>(_kind: K, payload: ActionPayloads[K]): string {
+	return payload.activity_id;
+}
+
+// -------------------------------------------------------------------------------------------
+// Stored rows
+// -------------------------------------------------------------------------------------------
+
+/**
+ * pending: saved on this phone, not yet answered for good (there is no persisted "in flight":
+ * after a crash everything not terminal is pending and is simply sent again).
+ * acked: the server applied it or found nothing to do (applied | noop).
+ * rejected: the server refused it for a business reason (dead letter, kept with its code).
+ * blocked: it could not be sent (schema it cannot be upcast from, or it broke the call 5 times).
+ */
+export type OutboxStatus = 'pending' | 'acked' | 'rejected' | 'blocked';
+
+export type ErrorKind =
+	'network' | 'timeout' | 'http' | 'bad_response' | 'auth' | 'forbidden' | 'schema' | 'retry';
+
+export interface RowError {
+	kind: ErrorKind;
+	status?: number;
+	code?: string;
+	message?: string;
+	at: number;
+}
+
+export const ActionResultSchema = z.object({
+	id: z.string(),
+	status: z.enum(['applied', 'noop', 'rejected', 'retry']),
+	code: z.string().nullish(),
+	warnings: z.array(z.string()).nullish(),
+	replayed: z.boolean().nullish(),
+	activity_version: z.number().int().nullish(),
+	entity: z.unknown().optional()
+});
+export type ActionResult = z.infer<typeof ActionResultSchema>;
+
+export const ApplyResponseSchema = z.object({
+	server_time: z.string(),
+	results: z.array(ActionResultSchema)
+});
+export type ApplyResponse = z.infer<typeof ApplyResponseSchema>;
+
+interface RowBase {
+	/** UUIDv7 made on the phone: the idempotency key and the server's primary key. */
+	id: string;
+	v: number;
+	/** Per-device, strictly increasing, allocated in the insert's transaction. */
+	seq: number;
+	/** The owner: only ever sent under this user's session (I4). */
+	userId: string;
+	deviceId: string;
+	/** Device wall clock when made: display and audit only. */
+	clientAt: string;
+	activityId: string;
+	status: OutboxStatus;
+	/** How many times it was sent. */
+	attempts: number;
+	/** Consecutive failures while sent alone (bisect); POISON_LIMIT of them → blocked. */
+	failures: number;
+	/** Not sent again before this time (epoch ms); 0 = any time. */
+	nextAttemptAt: number;
+	lastError?: RowError;
+	/** The server's answer once terminal (or its latest non-terminal one). */
+	result?: ActionResult;
+	createdAt: number;
+	updatedAt: number;
+	/** When it became terminal (acked, rejected, blocked). */
+	settledAt?: number;
+	/** When the user dismissed a rejected or blocked action (it is kept, just no longer shown). */
+	dismissedAt?: number;
+}
+
+export type OutboxRow = {
+	[K in ActionKind]: RowBase & { kind: K; payload: ActionPayloads[K] };
+}[ActionKind];
+
+/** The action as apply_actions reads it. No token, no local bookkeeping. */
+export interface WireAction {
+	id: string;
+	v: number;
+	seq: number;
+	kind: string;
+	user_id: string;
+	client_at: string;
+	payload: unknown;
+}
+
+export function toWire(row: OutboxRow): WireAction {
+	return {
+		id: row.id,
+		v: row.v,
+		seq: row.seq,
+		kind: row.kind,
+		user_id: row.userId,
+		client_at: row.clientAt,
+		payload: row.payload
+	};
+}
+
+export function validatePayload<K extends ActionKind>(
+	kind: K,
+	payload: unknown
+): { ok: true; payload: ActionPayloads[K] } | { ok: false; message: string } {
+	const parsed = PAYLOAD_SCHEMAS[kind].safeParse(payload);
+	return parsed.success
+		? { ok: true, payload: parsed.data }
+		: { ok: false, message: parsed.error.message };
+}
+
+// -------------------------------------------------------------------------------------------
+// Upcasting rows written by an older app version
+// -------------------------------------------------------------------------------------------
+
+/** A row as read back from storage, possibly written by an older (or newer) app version. */
+interface StoredRow {
+	v?: unknown;
+	kind?: unknown;
+	payload?: unknown;
+	status?: OutboxStatus;
+	settledAt?: number;
+}
+
+/**
+ * Version 0 was the pre-release shape: camelCase payload keys (activityId, sessionId,
+ * guestNames, answers, generation). Rows are upcast when read; one that cannot be is returned
+ * as `blocked` with a `schema` error and never sent, while the others still flush.
+ */
+export function upcastRow(stored: unknown, now: number): OutboxRow {
+	const row = stored as StoredRow;
+	if (row.v === ACTION_SCHEMA_VERSION && isActionKind(row.kind)) return stored as OutboxRow;
+	const blocked = (message: string): OutboxRow =>
+		({
+			...row,
+			status: row.status === 'pending' ? 'blocked' : row.status,
+			lastError: { kind: 'schema', message, at: now },
+			settledAt: row.settledAt ?? now
+		}) as unknown as OutboxRow;
+	if (!isActionKind(row.kind)) return blocked(`unknown kind ${String(row.kind)}`);
+	if (row.v === 0 && typeof row.payload === 'object' && row.payload !== null) {
+		const renamed: Record<string, unknown> = {};
+		const names: Record<string, string> = {
+			activityId: 'activity_id',
+			sessionId: 'session_id',
+			guestNames: 'guest_names',
+			answers: 'answers',
+			generation: 'generation'
+		};
+		for (const [key, value] of Object.entries(row.payload)) {
+			const name = names[key];
+			if (name === undefined) return blocked(`v0 field ${key} has no v1 equivalent`);
+			if (value !== null && value !== undefined) renamed[name] = value;
+		}
+		const valid = validatePayload(row.kind, renamed);
+		if (!valid.ok) return blocked(`v0 payload does not upcast: ${valid.message}`);
+		return {
+			...row,
+			v: ACTION_SCHEMA_VERSION,
+			payload: valid.payload,
+			activityId: activityOf(row.kind, valid.payload)
+		} as unknown as OutboxRow;
+	}
+	return blocked(`schema version ${String(row.v)} is not supported`);
+}
+
+// -------------------------------------------------------------------------------------------
+// Settling a batch with the server's answer
+// -------------------------------------------------------------------------------------------
+
+export interface Settlement {
+	rows: OutboxRow[];
+	/** At least one action reached a terminal state: the loop may continue at once. */
+	progress: boolean;
+}
+
+/**
+ * Applies a parsed apply_actions answer to the batch that was sent: applied/noop → acked,
+ * rejected → rejected (kept, with its code), retry or missing → still pending. Results for ids
+ * that were not sent are ignored.
+ */
+export function settleBatch(batch: OutboxRow[], response: ApplyResponse, now: number): Settlement {
+	const byId = new Map(response.results.map((result) => [result.id, result]));
+	let progress = false;
+	const rows = batch.map((row): OutboxRow => {
+		const result = byId.get(row.id);
+		const sent = { ...row, attempts: row.attempts + 1, updatedAt: now };
+		if (result === undefined || result.status === 'retry') {
+			return {
+				...sent,
+				status: 'pending',
+				lastError: {
+					kind: 'retry',
+					code: result?.code ?? 'missing_result',
+					at: now
+				}
+			};
+		}
+		progress = true;
+		const terminal = {
+			...sent,
+			result,
+			failures: 0,
+			nextAttemptAt: 0,
+			settledAt: now
+		};
+		if (result.status === 'rejected') {
+			return {
+				...terminal,
+				status: 'rejected',
+				lastError: { kind: 'http', code: result.code ?? 'rejected', at: now }
+			};
+		}
+		const { lastError: _dropped, ...acked } = terminal;
+		return { ...acked, status: 'acked' };
+	});
+	return { rows, progress };
+}
+
+/** Orders rows as they must be sent: by the device's sequence. */
+export function bySeq(a: OutboxRow, b: OutboxRow): number {
+	return a.seq - b.seq;
+}
+
+/**
+ * The next batch: the eligible pending rows of the earliest activity, in seq order, at most
+ * `size`. Rows of another user are never considered (I4).
+ */
+export function nextBatch(
+	rows: readonly OutboxRow[],
+	userId: string,
+	now: number,
+	size: number
+): OutboxRow[] {
+	const eligible = rows
+		.filter((row) => row.userId === userId && row.status === 'pending' && row.nextAttemptAt <= now)
+		.sort(bySeq);
+	const first = eligible[0];
+	if (first === undefined) return [];
+	return eligible
+		.filter((row) => row.activityId === first.activityId)
+		.slice(0, Math.max(1, Math.min(size, MAX_BATCH_SIZE)));
+}
+
+/** A terminal row the user should look at. */
+export function needsAttention(row: OutboxRow): boolean {
+	return row.status === 'rejected' || row.status === 'blocked';
+}

@@ -1,0 +1,225 @@
+// The offline layer's words, in both languages. Kept beside the code that uses them (the shared
+// message files belong to the pages); `ot()` follows the app's chosen language.
+import { isRefusalReason } from '#lib/data/errors.ts';
+import { locale, t } from '#lib/i18n/locale.svelte.ts';
+import type { Locale, MessageParams } from '#lib/i18n/translate.ts';
+
+const zh = {
+	'sync.pending': '{count} 项已保存在本机，待上传',
+	'sync.syncing': '正在同步 {count} 项…',
+	'sync.offline': '离线 · {count} 项已保存在本机',
+	'sync.offlineIdle': '离线',
+	'sync.allSynced': '已全部同步',
+	'sync.allSyncedAt': '已全部同步 · {time}',
+	'sync.authRequired': '请登录以上传 {count} 项',
+	'sync.attention': '{count} 项需要处理',
+	'sync.error': '同步遇到问题，稍后自动重试 · {count} 项待上传',
+	'sync.syncNow': '立即同步',
+	'sync.signIn': '去登录',
+	'sync.details': '详情',
+	'sync.savedOnPhone': '已保存在本机',
+	'sync.notSaved': '未能保存：本机存储不可用或已满。请重试或联网后再操作。',
+	'sync.noStorage':
+		'此手机无法离线保存操作（可能是无痕/隐私模式或浏览器限制）。离线时的操作不会被保存，请联网后再操作。',
+	'sync.offlineNoStorage': '当前离线，且此手机无法离线保存。请联网后再试。',
+	'sync.parked': '本机有 {count} 项操作等待其账号登录后上传',
+	'item.pending': '待上传',
+	'item.synced': '已同步',
+	'item.rejected': '未被接受',
+	'item.blocked': '无法上传',
+	'item.signInNeeded': '需要登录',
+	'kind.signup': '报名',
+	'kind.cancel_signup': '取消报名',
+	'reason.wrong_user': '这项操作属于另一个账号。',
+	'reason.id_reuse': '操作编号冲突，未被接受。',
+	'reason.malformed': '操作内容无效。',
+	'reason.unknown_kind': '服务器不认识这种操作，请更新应用。',
+	'reason.unsupported_version': '应用版本过旧，请更新应用。',
+	'reason.internal': '服务器处理出错，请稍后重新操作或联系工会办公室。',
+	'reason.nothing_to_cancel': '没有可取消的报名。',
+	'reason.stale_target': '报名已有更新，这次取消未执行。',
+	'reason.schema': '这项操作来自旧版本应用，无法上传。',
+	'reason.poison': '服务器多次拒绝这项操作。',
+	'reason.unknown': '原因：{code}',
+	'update.available': '新版本可用',
+	'update.apply': '更新',
+	'update.applying': '正在更新…',
+	'update.later': '稍后',
+	'update.waitSync': '同步完成后更新',
+	'update.blocked': '请关闭本应用的其他标签页以完成更新。',
+	'age.justNow': '刚刚更新',
+	'age.minutes': '{count} 分钟前的数据',
+	'age.hours': '{count} 小时前的数据',
+	'age.days': '{count} 天前的数据',
+	'age.offlineData': '离线 · 显示的是 {age}',
+	'diag.title': '诊断信息',
+	'diag.device': '设备编号',
+	'diag.user': '当前账号',
+	'diag.storage': '本机存储',
+	'diag.persisted': '持久存储',
+	'diag.persistedYes': '已授予（浏览器不会自动清除）',
+	'diag.persistedNo': '未授予（存储紧张时可能被清除）',
+	'diag.unknown': '未知',
+	'diag.usage': '已用 {usage} / 配额 {quota}',
+	'diag.capable': '离线保存',
+	'diag.capableYes': '可用',
+	'diag.capableNo': '不可用',
+	'diag.lastSync': '上次同步',
+	'diag.never': '从未',
+	'diag.state': '同步状态',
+	'diag.outbox': '待上传队列',
+	'diag.empty': '没有记录',
+	'diag.seq': '序号',
+	'diag.kind': '操作',
+	'diag.status': '状态',
+	'diag.attempts': '尝试次数',
+	'diag.lastError': '最近错误',
+	'diag.created': '创建时间',
+	'diag.sw': 'Service Worker',
+	'diag.swActive': '已启用',
+	'diag.swNone': '未启用（此浏览器不支持或尚未安装）',
+	'diag.dismiss': '不再显示',
+	'diag.discard': '删除',
+	'phase.idle': '空闲',
+	'phase.syncing': '同步中',
+	'phase.offline': '离线',
+	'phase.auth_required': '需要登录',
+	'phase.error': '出错，将重试'
+} as const;
+
+export type OfflineMessageKey = keyof typeof zh;
+
+const en: Record<OfflineMessageKey, string> = {
+	'sync.pending': '{count} saved on this phone, waiting to upload',
+	'sync.syncing': 'Syncing {count}…',
+	'sync.offline': 'Offline · {count} saved on this phone',
+	'sync.offlineIdle': 'Offline',
+	'sync.allSynced': 'All synced',
+	'sync.allSyncedAt': 'All synced · {time}',
+	'sync.authRequired': 'Sign in to upload {count}',
+	'sync.attention': '{count} needs attention',
+	'sync.error': 'Sync problem, retrying automatically · {count} waiting',
+	'sync.syncNow': 'Sync now',
+	'sync.signIn': 'Sign in',
+	'sync.details': 'Details',
+	'sync.savedOnPhone': 'Saved on this phone',
+	'sync.notSaved':
+		'Not saved: storage on this phone is unavailable or full. Try again, or when online.',
+	'sync.noStorage':
+		'This phone cannot keep offline work (private browsing or a browser restriction). Actions taken offline are not saved; please act when online.',
+	'sync.offlineNoStorage':
+		'You are offline and this phone cannot keep offline work. Try again when online.',
+	'sync.parked': '{count} actions on this phone wait for their account to sign in',
+	'item.pending': 'Waiting to upload',
+	'item.synced': 'Synced',
+	'item.rejected': 'Not accepted',
+	'item.blocked': 'Cannot upload',
+	'item.signInNeeded': 'Sign-in needed',
+	'kind.signup': 'Sign-up',
+	'kind.cancel_signup': 'Cancel sign-up',
+	'reason.wrong_user': 'This action belongs to another account.',
+	'reason.id_reuse': 'The action id clashed; it was not accepted.',
+	'reason.malformed': 'The action was not valid.',
+	'reason.unknown_kind': 'The server does not know this action; please update the app.',
+	'reason.unsupported_version': 'This app version is too old; please update the app.',
+	'reason.internal':
+		'The server failed to process it. Please try again later or contact the union office.',
+	'reason.nothing_to_cancel': 'There was no sign-up to cancel.',
+	'reason.stale_target': 'The sign-up changed since; this cancellation was not applied.',
+	'reason.schema': 'This action comes from an old app version and cannot be uploaded.',
+	'reason.poison': 'The server refused this action several times.',
+	'reason.unknown': 'Reason: {code}',
+	'update.available': 'New version available',
+	'update.apply': 'Update',
+	'update.applying': 'Updating…',
+	'update.later': 'Later',
+	'update.waitSync': 'Updating after sync',
+	'update.blocked': 'Close the other tabs of this app to finish the update.',
+	'age.justNow': 'Just updated',
+	'age.minutes': 'Data from {count} min ago',
+	'age.hours': 'Data from {count} h ago',
+	'age.days': 'Data from {count} days ago',
+	'age.offlineData': 'Offline · showing {age}',
+	'diag.title': 'Diagnostics',
+	'diag.device': 'Device id',
+	'diag.user': 'Account',
+	'diag.storage': 'Storage on this phone',
+	'diag.persisted': 'Persistent storage',
+	'diag.persistedYes': 'Granted (the browser will not clear it on its own)',
+	'diag.persistedNo': 'Not granted (may be cleared when space runs low)',
+	'diag.unknown': 'Unknown',
+	'diag.usage': '{usage} used of {quota}',
+	'diag.capable': 'Offline saving',
+	'diag.capableYes': 'Available',
+	'diag.capableNo': 'Unavailable',
+	'diag.lastSync': 'Last sync',
+	'diag.never': 'Never',
+	'diag.state': 'Sync state',
+	'diag.outbox': 'Outbox',
+	'diag.empty': 'Nothing here',
+	'diag.seq': 'Seq',
+	'diag.kind': 'Action',
+	'diag.status': 'Status',
+	'diag.attempts': 'Attempts',
+	'diag.lastError': 'Last error',
+	'diag.created': 'Created',
+	'diag.sw': 'Service worker',
+	'diag.swActive': 'Active',
+	'diag.swNone': 'None (not supported here, or not installed yet)',
+	'diag.dismiss': 'Hide',
+	'diag.discard': 'Delete',
+	'phase.idle': 'Idle',
+	'phase.syncing': 'Syncing',
+	'phase.offline': 'Offline',
+	'phase.auth_required': 'Sign-in needed',
+	'phase.error': 'Error, will retry'
+};
+
+const dictionaries: Record<Locale, Record<OfflineMessageKey, string>> = { 'zh-CN': zh, en };
+
+export function offlineText(
+	language: Locale,
+	key: OfflineMessageKey,
+	params?: MessageParams
+): string {
+	const template = dictionaries[language][key];
+	if (params === undefined) return template;
+	return template.replace(/\{(\w+)\}/g, (whole, name: string) => {
+		const value = params[name];
+		return value === undefined ? whole : String(value);
+	});
+}
+
+/** In the current language; reading `locale.current` re-renders templates on a switch. */
+export function ot(key: OfflineMessageKey, params?: MessageParams): string {
+	return offlineText(locale.current, key, params);
+}
+
+const OWN_REASONS = new Set<string>([
+	'wrong_user',
+	'id_reuse',
+	'malformed',
+	'unknown_kind',
+	'unsupported_version',
+	'internal',
+	'nothing_to_cancel',
+	'stale_target'
+]);
+
+/** Why the server refused an action, in the current language. */
+export function reasonText(code: string | null | undefined): string {
+	if (code === 'full' || code === 'event_full') return t('refusal.full');
+	if (code != null && isRefusalReason(code)) return t(`refusal.${code}`);
+	if (code != null && OWN_REASONS.has(code)) return ot(`reason.${code}` as OfflineMessageKey);
+	return ot('reason.unknown', { code: code ?? '?' });
+}
+
+/** "Data from 3 h ago" for a read's timestamp. */
+export function ageText(fetchedAt: number, now: number = Date.now()): string {
+	const minutes = Math.floor((now - fetchedAt) / 60_000);
+	if (minutes < 1) return ot('age.justNow');
+	if (minutes < 60) return ot('age.minutes', { count: minutes });
+	const hours = Math.floor(minutes / 60);
+	if (hours < 48) return ot('age.hours', { count: hours });
+	return ot('age.days', { count: Math.floor(hours / 24) });
+}

@@ -1,0 +1,352 @@
+// The offline engine as the UI sees it: pending count, sync phase, last sync time, per-item
+// states, "Sync now", enqueue and cached reads. One instance per tab (`sync`), started from the
+// root layout load with the runtime config and the session; it follows sign-in and sign-out.
+import { untrack } from 'svelte';
+import type { RuntimeConfig } from '#lib/data/config.ts';
+import {
+	needsAttention,
+	type ActionKind,
+	type ActionPayloads,
+	type OutboxRow,
+	type RowError
+} from '#lib/domain/outbox.ts';
+import {
+	overlayRegistration,
+	type RegistrationOverlay,
+	type ServerRegistrationView,
+	type SnapshotMeta
+} from '#lib/domain/outbox-overlay.ts';
+import type { CachedRead } from '#lib/offline/cache.ts';
+import { OfflineEngine } from '#lib/offline/engine.ts';
+import type { FlusherStatus, SyncPhase } from '#lib/offline/flusher.ts';
+import { supabaseAuthPort, supabaseTransport } from '#lib/offline/transport.ts';
+import type { SessionState } from './session.svelte.ts';
+
+export type { SyncPhase };
+
+/** What one action shows: saved here, synced, refused (with its reason), or waiting for sign-in. */
+export type ItemState = 'pending' | 'synced' | 'rejected' | 'blocked' | 'sign_in_needed';
+
+const LAST_USER_KEY = 'union-activities.last-user';
+
+export class SyncState {
+	/** null until storage was probed; false: this phone cannot keep offline work (banner). */
+	offlineCapable: boolean | null = $state(null);
+	phase: SyncPhase = $state('idle');
+	lastSyncAt: number | null = $state(null);
+	lastError: RowError | null = $state.raw(null);
+	/** The signed-in user whose actions are flushed, or null. */
+	userId: string | null = $state(null);
+	/** This user's rows, in sequence order (pending, recent acked, dead letters). */
+	rows: OutboxRow[] = $state.raw([]);
+	/** Pending rows saved on this phone by accounts that are not signed in now. */
+	parkedCount = $state(0);
+	online = $state(true);
+	/** navigator.storage.persisted(), asked after sign-in; null when unknown. */
+	persisted: boolean | null = $state(null);
+	deviceId: string | null = $state(null);
+
+	readonly pendingCount = $derived(this.rows.filter((row) => row.status === 'pending').length);
+	readonly attentionCount = $derived(
+		this.rows.filter((row) => needsAttention(row) && row.dismissedAt === undefined).length
+	);
+	/** The phase to show: signed out with saved actions waiting is "sign in to upload". */
+	readonly displayPhase: SyncPhase = $derived(
+		this.userId === null && this.parkedCount > 0
+			? 'auth_required'
+			: !this.online && this.phase === 'idle' && this.pendingCount > 0
+				? 'offline'
+				: this.phase
+	);
+
+	#engine: OfflineEngine | null = null;
+	#engineReady: Promise<OfflineEngine> | null = null;
+	#session: SessionState | null = null;
+	#persistAsked = false;
+
+	/** Starts the engine once (idempotent): storage probe, flusher, triggers, session following. */
+	init(config: RuntimeConfig, session: SessionState): Promise<OfflineEngine> {
+		if (this.#engineReady !== null) return this.#engineReady;
+		this.#session = session;
+		const transport = supabaseTransport(config.supabaseUrl, config.supabaseKey);
+		const auth = supabaseAuthPort(session.client);
+		this.#engineReady = OfflineEngine.create({
+			transport,
+			auth,
+			onVersionChange: () => {
+				// A newer version of the app (in another tab) upgrades the database: follow it.
+				if (typeof location !== 'undefined') location.reload();
+			}
+		}).then((engine) => {
+			this.#attach(engine, session);
+			return engine;
+		});
+		return this.#engineReady;
+	}
+
+	/** The engine once started (tests and the diagnostics page). */
+	get engine(): OfflineEngine | null {
+		return this.#engine;
+	}
+
+	/**
+	 * Saves a sign-up or cancel of the signed-in member on this phone and starts an upload.
+	 * Resolves with the stored row: only then may the page say "saved on this phone". Rejects
+	 * with OutboxWriteError (not saved) or, on phones without offline storage, DirectSendError.
+	 */
+	async enqueue<K extends ActionKind>(kind: K, payload: ActionPayloads[K]): Promise<OutboxRow> {
+		const engine = await this.#requireEngine();
+		const userId = this.userId ?? this.#sessionUserId();
+		if (userId === null) throw new Error('enqueue() needs a signed-in user');
+		const row = await engine.enqueue(userId, kind, payload);
+		await this.refresh();
+		return row;
+	}
+
+	/**
+	 * Network first, then this user's last snapshot when the network fails. `fetchedAt` says how
+	 * old the data is; `fromCache` that it came from the phone.
+	 */
+	async cachedRead<T>(key: string, fetcher: () => Promise<T>): Promise<CachedRead<T>> {
+		const userId = this.userId ?? this.#sessionUserId();
+		if (userId === null) return { data: await fetcher(), fetchedAt: Date.now(), fromCache: false };
+		const engine = await this.#requireEngine();
+		return engine.cachedRead(userId, key, fetcher);
+	}
+
+	/** cachedRead for a given user (the session's profile load, before `userId` is known). */
+	async cachedReadAs<T>(
+		userId: string,
+		key: string,
+		fetcher: () => Promise<T>
+	): Promise<CachedRead<T>> {
+		if (this.#engineReady === null) {
+			return { data: await fetcher(), fetchedAt: Date.now(), fromCache: false };
+		}
+		const engine = await this.#engineReady;
+		return engine.cachedRead(userId, key, fetcher);
+	}
+
+	/** The stored snapshot only, without trying the network (an offline start). */
+	async cachedValue<T>(userId: string, key: string): Promise<CachedRead<T> | null> {
+		if (this.#engineReady === null) return null;
+		const engine = await this.#engineReady;
+		const entry = await engine.cache.get(userId, key);
+		return entry === undefined
+			? null
+			: { data: entry.data as T, fetchedAt: entry.fetchedAt, fromCache: true };
+	}
+
+	/** The registration for one activity with this user's actions laid over the server's. */
+	overlay(
+		activityId: string,
+		server: ServerRegistrationView,
+		snapshot: SnapshotMeta
+	): RegistrationOverlay {
+		return overlayRegistration(server, snapshot, this.rows, activityId, this.userId ?? '');
+	}
+
+	itemState(row: OutboxRow): ItemState {
+		switch (row.status) {
+			case 'pending':
+				return this.displayPhase === 'auth_required' ? 'sign_in_needed' : 'pending';
+			case 'acked':
+				return 'synced';
+			case 'rejected':
+				return 'rejected';
+			case 'blocked':
+				return 'blocked';
+		}
+	}
+
+	/** "Sync now": resets the backoff and also retries actions waiting out a delay. */
+	async syncNow(): Promise<void> {
+		const engine = await this.#requireEngine();
+		await engine.flusher?.trigger('manual');
+		await this.refresh();
+	}
+
+	async dismiss(id: string): Promise<void> {
+		await this.#engine?.outbox?.dismiss(id);
+	}
+
+	async discard(id: string): Promise<void> {
+		await this.#engine?.outbox?.discard(id);
+	}
+
+	/** Re-reads the outbox (after a change here or in another tab). */
+	async refresh(): Promise<void> {
+		const outbox = this.#engine?.outbox;
+		if (outbox == null) return;
+		const all = await outbox.rows();
+		const userId = this.userId;
+		this.rows = all.filter((row) => row.userId === userId);
+		this.parkedCount = all.filter(
+			(row) => row.status === 'pending' && row.userId !== userId
+		).length;
+	}
+
+	/** The last user signed in on this phone (offline start with an expired token). */
+	lastUserId(): string | null {
+		try {
+			return typeof localStorage === 'undefined' ? null : localStorage.getItem(LAST_USER_KEY);
+		} catch {
+			return null;
+		}
+	}
+
+	async #requireEngine(): Promise<OfflineEngine> {
+		if (this.#engine !== null) return this.#engine;
+		if (this.#engineReady === null) throw new Error('sync.init() was not called');
+		return this.#engineReady;
+	}
+
+	#sessionUserId(): string | null {
+		const session = this.#session;
+		return session?.session?.user.id ?? session?.profile?.userId ?? null;
+	}
+
+	#attach(engine: OfflineEngine, session: SessionState): void {
+		this.#engine = engine;
+		this.offlineCapable = engine.capable;
+		this.online = typeof navigator === 'undefined' ? true : navigator.onLine;
+		engine.outbox?.subscribe(() => void this.refresh());
+		engine.flusher?.subscribe((status) => {
+			this.#applyStatus(status);
+		});
+		void engine.outbox?.deviceId().then((id) => {
+			this.deviceId = id;
+		});
+		void engine.outbox?.collectGarbage().catch(() => undefined);
+
+		if (typeof window !== 'undefined') {
+			window.addEventListener('online', () => {
+				this.online = true;
+				void engine.flusher?.trigger('online');
+			});
+			window.addEventListener('offline', () => {
+				this.online = false;
+			});
+			document.addEventListener('visibilitychange', () => {
+				if (document.visibilityState === 'visible') void engine.flusher?.trigger('visible');
+			});
+			window.addEventListener('pageshow', () => void engine.flusher?.trigger('visible'));
+			exposeTestHook(this);
+		}
+
+		// Same user back (sign-in again, or a token refreshed elsewhere): resume an auth stop.
+		session.client.auth.onAuthStateChange((event, current) => {
+			const id = current?.user.id;
+			if ((event === 'SIGNED_IN' || event === 'TOKEN_REFRESHED') && id !== undefined) {
+				// Outside the callback: auth-js must not be re-entered from inside it.
+				setTimeout(() => void engine.flusher?.resumeAuth(id), 0);
+			}
+		});
+
+		$effect.root(() => {
+			$effect(() => {
+				const userId = session.session?.user.id ?? session.profile?.userId ?? null;
+				untrack(() => {
+					this.#setUser(engine, userId);
+				});
+			});
+		});
+	}
+
+	#setUser(engine: OfflineEngine, userId: string | null): void {
+		if (userId === this.userId) return;
+		const previous = this.userId;
+		this.userId = userId;
+		if (userId === null) {
+			engine.flusher?.stop();
+			// Cached reads are personal: off the phone at sign-out. The outbox rows stay, parked
+			// for their owner, and are never sent under another account (I4).
+			if (previous !== null) void engine.cache.clearUser(previous);
+		} else {
+			try {
+				if (typeof localStorage !== 'undefined') localStorage.setItem(LAST_USER_KEY, userId);
+			} catch {
+				// Not remembered: an offline start with an expired token then shows sign-in.
+			}
+			void engine.flusher?.start(userId);
+			void this.#askPersistence();
+		}
+		void this.refresh();
+	}
+
+	#applyStatus(status: FlusherStatus): void {
+		this.phase = status.phase;
+		this.lastSyncAt = status.lastSyncAt;
+		this.lastError = status.lastError;
+		if (status.phase === 'offline') this.online = false;
+		if (status.phase === 'idle' && status.lastError === null && status.lastSyncAt !== null) {
+			this.online = typeof navigator === 'undefined' ? true : navigator.onLine;
+		}
+	}
+
+	/** navigator.storage.persist() once per sign-in (research §3.11). */
+	async #askPersistence(): Promise<void> {
+		if (this.#persistAsked || typeof navigator === 'undefined') return;
+		this.#persistAsked = true;
+		const storage = (navigator as Partial<Navigator>).storage;
+		if (storage?.persist === undefined) return;
+		try {
+			this.persisted = (await storage.persisted()) || (await storage.persist());
+		} catch (error) {
+			console.warn('storage.persist() failed', error);
+		}
+	}
+}
+
+export const sync = new SyncState();
+
+/** Starts the offline engine for this tab; called by the root layout load once config is known. */
+export function initSync(config: RuntimeConfig, session: SessionState): void {
+	void sync.init(config, session).catch((error: unknown) => {
+		console.error('offline engine did not start', error);
+	});
+}
+
+interface TestHook {
+	enqueue: SyncState['enqueue'];
+	syncNow: () => Promise<void>;
+	rows: () => Promise<OutboxRow[]>;
+	state: () => {
+		phase: SyncPhase;
+		displayPhase: SyncPhase;
+		pending: number;
+		parked: number;
+		capable: boolean | null;
+		userId: string | null;
+	};
+}
+
+/**
+ * `window.__unionOutbox`, for end-to-end tests only: in development builds, or when the page was
+ * opened with `?e2e` (the flag is remembered for the tab's session so reloads keep it).
+ */
+function exposeTestHook(state: SyncState): void {
+	let enabled = import.meta.env.DEV;
+	try {
+		if (new URLSearchParams(location.search).has('e2e')) sessionStorage.setItem('union-e2e', '1');
+		enabled ||= sessionStorage.getItem('union-e2e') === '1';
+	} catch {
+		// sessionStorage blocked: only the query flag counts.
+		enabled ||= new URLSearchParams(location.search).has('e2e');
+	}
+	if (!enabled) return;
+	const hook: TestHook = {
+		enqueue: (kind, payload) => state.enqueue(kind, payload),
+		syncNow: () => state.syncNow(),
+		rows: async () => (await state.engine?.outbox?.rows()) ?? [],
+		state: () => ({
+			phase: state.phase,
+			displayPhase: state.displayPhase,
+			pending: state.pendingCount,
+			parked: state.parkedCount,
+			capable: state.offlineCapable,
+			userId: state.userId
+		})
+	};
+	Object.assign(window, { __unionOutbox: hook });
+}
