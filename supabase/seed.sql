@@ -704,7 +704,7 @@ insert into private.activities (title, category, status, owner_unit_id, starts_a
 	walk_in_allowed, eligible_genders, eligible_member_types, eligible_unit_ids, questions, description)
 select '迎新春职工拔河比赛', 'sports', 'completed', o.id, ((timestamp '2027-01-16 09:00' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai'), ((timestamp '2027-01-16 11:30' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai'), '院内篮球场',
 	((timestamp '2027-01-16 09:00' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai') - interval '30 days', ((timestamp '2027-01-16 09:00' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai') - interval '1 days', ((timestamp '2027-01-16 09:00' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai') - interval '1 days', 160, 'first_come', true, 0,
-	false, null, null, null, '[]'::jsonb, 'teams by branch; 8 per team; waitlist on'
+	false, null, null, null, '[]'::jsonb, '以分工会为单位组队参赛，每队 8 人。名额满后可候补。'
 from seed_shift, private.units o where o.code = 'U00';
 insert into private.registrations (activity_id, member_id, status, guest_names, answers, session_id, queued_at)
 select a.id, m.id, v.status, v.guest_names, v.answers, s.id, a.signup_opens_at + v.n * interval '1 minute'
@@ -871,7 +871,7 @@ insert into private.activities (title, category, status, owner_unit_id, starts_a
 	walk_in_allowed, eligible_genders, eligible_member_types, eligible_unit_ids, questions, description)
 select '职工羽毛球比赛', 'sports', 'completed', o.id, ((timestamp '2027-03-20 14:00' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai'), ((timestamp '2027-03-20 17:30' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai'), '市全民健身中心羽毛球馆',
 	((timestamp '2027-03-20 14:00' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai') - interval '30 days', ((timestamp '2027-03-20 14:00' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai') - interval '3 days', ((timestamp '2027-03-20 14:00' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai') - interval '1 days', 48, 'first_come', true, 0,
-	false, null, null, null, '[]'::jsonb, 'signup closes 3 days before; cancel until 1 day before'
+	false, null, null, null, '[]'::jsonb, '单打、双打均可报名。比赛前 3 天截止报名，前 1 天前可取消。'
 from seed_shift, private.units o where o.code = 'U00';
 insert into private.registrations (activity_id, member_id, status, guest_names, answers, session_id, queued_at)
 select a.id, m.id, v.status, v.guest_names, v.answers, s.id, a.signup_opens_at + v.n * interval '1 minute'
@@ -942,7 +942,7 @@ insert into private.activities (title, category, status, owner_unit_id, starts_a
 	walk_in_allowed, eligible_genders, eligible_member_types, eligible_unit_ids, questions, description)
 select '三八妇女节女职工健康讲座', 'women', 'completed', o.id, ((timestamp '2027-03-08 15:00' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai'), ((timestamp '2027-03-08 16:30' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai'), '门诊楼六楼学术报告厅',
 	((timestamp '2027-03-08 15:00' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai') - interval '30 days', ((timestamp '2027-03-08 15:00' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai') - interval '1 days', ((timestamp '2027-03-08 15:00' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai') - interval '1 days', 200, 'first_come', true, 0,
-	false, array['female']::text[], null, null, '[]'::jsonb, 'women only'
+	false, array['female']::text[], null, null, '[]'::jsonb, '邀请妇产科专家讲解女性健康知识，欢迎女职工参加。'
 from seed_shift, private.units o where o.code = 'U00';
 insert into private.registrations (activity_id, member_id, status, guest_names, answers, session_id, queued_at)
 select a.id, m.id, v.status, v.guest_names, v.answers, s.id, a.signup_opens_at + v.n * interval '1 minute'
@@ -1143,7 +1143,7 @@ insert into private.activities (title, category, status, owner_unit_id, starts_a
 	walk_in_allowed, eligible_genders, eligible_member_types, eligible_unit_ids, questions, description)
 select '女职工妇科健康检查', 'health', 'published', o.id, ((timestamp '2027-04-12 08:00' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai'), ((timestamp '2027-04-16 11:00' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai'), '体检中心',
 	now() - interval '3 days', ((timestamp '2027-04-12 08:00' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai') - interval '1 days', ((timestamp '2027-04-12 08:00' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai') - interval '1 days', null, 'first_come', true, 0,
-	false, array['female']::text[], null, null, '[]'::jsonb, 'women only; sessions Mon–Fri 08:00–11:00, 40 each'
+	false, array['female']::text[], null, null, '[]'::jsonb, '周一至周五上午 8:00–11:00，每个时段 40 人，请按预约时段到体检中心。'
 from seed_shift, private.units o where o.code = 'U00';
 insert into private.sessions (activity_id, label, starts_at, ends_at, capacity)
 select (select id from private.activities where title = '女职工妇科健康检查'), '', v.starts, v.ends, 40 from seed_shift, lateral (values
@@ -1222,7 +1222,7 @@ insert into private.activities (title, category, status, owner_unit_id, starts_a
 	walk_in_allowed, eligible_genders, eligible_member_types, eligible_unit_ids, questions, description)
 select '年度职工健康体检', 'health', 'published', o.id, ((timestamp '2027-05-10 07:30' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai'), ((timestamp '2027-05-21 11:00' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai'), '体检中心二楼',
 	now() - interval '3 days', ((timestamp '2027-05-10 07:30' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai') - interval '1 days', ((timestamp '2027-05-10 07:30' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai') - interval '1 days', null, 'first_come', true, 0,
-	false, null, array['staff', 'contract']::text[], null, '[{"id":"package","kind":"choice","label":{"zh":"体检套餐","en":"Checkup package"},"required":true,"options":[{"value":"A","label":{"zh":"A 套餐（基础）","en":"Package A (basic)"}},{"value":"B","label":{"zh":"B 套餐（含影像）","en":"Package B (with imaging)"}}]}]'::jsonb, 'staff and contract; sessions by day, 60 each; question: 体检套餐 A/B'
+	false, null, array['staff', 'contract']::text[], null, '[{"id":"package","kind":"choice","label":{"zh":"体检套餐","en":"Checkup package"},"required":true,"options":[{"value":"A","label":{"zh":"A 套餐（基础）","en":"Package A (basic)"}},{"value":"B","label":{"zh":"B 套餐（含影像）","en":"Package B (with imaging)"}}]}]'::jsonb, '按天分场次，每场 60 人。请选择体检套餐，体检当天空腹。'
 from seed_shift, private.units o where o.code = 'U00';
 insert into private.sessions (activity_id, label, starts_at, ends_at, capacity)
 select (select id from private.activities where title = '年度职工健康体检'), '', v.starts, v.ends, 60 from seed_shift, lateral (values
@@ -1275,7 +1275,7 @@ insert into private.activities (title, category, status, owner_unit_id, starts_a
 	walk_in_allowed, eligible_genders, eligible_member_types, eligible_unit_ids, questions, description)
 select '第三届职工运动会', 'sports', 'published', o.id, ((timestamp '2027-05-22 08:00' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai'), ((timestamp '2027-05-23 17:00' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai'), '市体育场',
 	now() - interval '3 days', ((timestamp '2027-05-22 08:00' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai') - interval '1 days', ((timestamp '2027-05-22 08:00' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai') - interval '1 days', 400, 'first_come', true, 0,
-	false, null, null, null, '[]'::jsonb, 'two days: attendance counted per day'
+	false, null, null, null, '[]'::jsonb, '为期两天，按天签到。项目分组与赛程另行通知。'
 from seed_shift, private.units o where o.code = 'U00';
 insert into private.registrations (activity_id, member_id, status, guest_names, answers, session_id, queued_at)
 select a.id, m.id, v.status, v.guest_names, v.answers, s.id, a.signup_opens_at + v.n * interval '1 minute'
@@ -1407,7 +1407,7 @@ insert into private.activities (title, category, status, owner_unit_id, starts_a
 	walk_in_allowed, eligible_genders, eligible_member_types, eligible_unit_ids, questions, description)
 select '护理技能竞赛（初赛）', 'skills', 'published', o.id, ((timestamp '2027-06-05 09:00' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai'), ((timestamp '2027-06-05 12:00' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai'), '临床技能训练中心',
 	now() - interval '3 days', ((timestamp '2027-06-05 09:00' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai') - interval '1 days', ((timestamp '2027-06-05 09:00' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai') - interval '1 days', 80, 'approval', true, 0,
-	false, null, null, (select array_agg(id) from private.units where code in ('U03')), '[]'::jsonb, 'nursing branch only; approval by organizer'
+	false, null, null, (select array_agg(id) from private.units where code in ('U03')), '[]'::jsonb, '护理分工会会员参加，报名需经组织者审核。'
 from seed_shift, private.units o where o.code = 'U03';
 insert into private.registrations (activity_id, member_id, status, guest_names, answers, session_id, queued_at)
 select a.id, m.id, v.status, v.guest_names, v.answers, s.id, a.signup_opens_at + v.n * interval '1 minute'
@@ -1442,7 +1442,7 @@ insert into private.activities (title, category, status, owner_unit_id, starts_a
 	walk_in_allowed, eligible_genders, eligible_member_types, eligible_unit_ids, questions, description)
 select '“相约山水”秋季一日游', 'outing', 'published', o.id, ((timestamp '2027-10-16 07:00' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai'), ((timestamp '2027-10-16 18:00' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai'), '南山风景区（集合：医院正门）',
 	now() - interval '3 days', ((timestamp '2027-10-16 07:00' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai') - interval '1 days', ((timestamp '2027-10-16 07:00' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai') - interval '1 days', 90, 'first_come', true, 2,
-	false, null, null, null, '[]'::jsonb, 'up to 2 family members each; guests use seats'
+	false, null, null, null, '[]'::jsonb, '每位会员可携带 2 名家属，家属占用名额。早上 7 点在医院正门集合。'
 from seed_shift, private.units o where o.code = 'U00';
 insert into private.registrations (activity_id, member_id, status, guest_names, answers, session_id, queued_at)
 select a.id, m.id, v.status, v.guest_names, v.answers, s.id, a.signup_opens_at + v.n * interval '1 minute'
@@ -1496,7 +1496,7 @@ insert into private.activities (title, category, status, owner_unit_id, starts_a
 	walk_in_allowed, eligible_genders, eligible_member_types, eligible_unit_ids, questions, description)
 select '无偿献血报名', 'care', 'published', o.id, ((timestamp '2027-06-14 08:30' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai'), ((timestamp '2027-06-14 11:30' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai'), '市中心血站采血车（医院东门）',
 	now() - interval '3 days', ((timestamp '2027-06-14 08:30' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai') - interval '5 days', ((timestamp '2027-06-14 08:30' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai') - interval '1 days', 11, 'lottery', false, 0,
-	false, null, null, null, '[]'::jsonb, 'more sign up than needed: lottery at close'
+	false, null, null, null, '[]'::jsonb, '报名人数较多时，报名截止后抽签确定参加人员。'
 from seed_shift, private.units o where o.code = 'U00';
 insert into private.registrations (activity_id, member_id, status, guest_names, answers, session_id, queued_at)
 select a.id, m.id, v.status, v.guest_names, v.answers, s.id, a.signup_opens_at + v.n * interval '1 minute'
@@ -1534,7 +1534,7 @@ insert into private.activities (title, category, status, owner_unit_id, starts_a
 	walk_in_allowed, eligible_genders, eligible_member_types, eligible_unit_ids, questions, description)
 select '中秋职工联谊晚会', 'culture', 'published', o.id, ((timestamp '2027-09-21 18:30' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai'), ((timestamp '2027-09-21 21:00' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai'), '职工之家活动室',
 	now() + interval '7 days', ((timestamp '2027-09-21 18:30' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai') - interval '1 days', ((timestamp '2027-09-21 18:30' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai') - interval '1 days', 150, 'first_come', true, 0,
-	true, null, null, null, '[]'::jsonb, 'retirees invited; walk-ins allowed'
+	true, null, null, null, '[]'::jsonb, '欢迎退休职工参加，可现场报名。'
 from seed_shift, private.units o where o.code = 'U00';
 insert into private.registrations (activity_id, member_id, status, guest_names, answers, session_id, queued_at)
 select a.id, m.id, v.status, v.guest_names, v.answers, s.id, a.signup_opens_at + v.n * interval '1 minute'
@@ -1579,7 +1579,7 @@ insert into private.activities (title, category, status, owner_unit_id, starts_a
 	walk_in_allowed, eligible_genders, eligible_member_types, eligible_unit_ids, questions, description)
 select '“书香医院”读书征文分享会', 'culture', 'published', o.id, ((timestamp '2027-04-23 15:00' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai'), ((timestamp '2027-04-23 17:00' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai'), '图书馆报告厅',
 	now() - interval '3 days', ((timestamp '2027-04-23 15:00' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai') - interval '1 days', ((timestamp '2027-04-23 15:00' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai') - interval '1 days', 60, 'first_come', true, 0,
-	false, null, null, null, '[]'::jsonb, ''
+	false, null, null, null, '[]'::jsonb, '分享阅读心得，优秀征文现场颁奖。'
 from seed_shift, private.units o where o.code = 'U00';
 insert into private.registrations (activity_id, member_id, status, guest_names, answers, session_id, queued_at)
 select a.id, m.id, v.status, v.guest_names, v.answers, s.id, a.signup_opens_at + v.n * interval '1 minute'
@@ -1598,7 +1598,7 @@ insert into private.activities (title, category, status, owner_unit_id, starts_a
 	walk_in_allowed, eligible_genders, eligible_member_types, eligible_unit_ids, questions, description)
 select '安全生产知识竞赛', 'skills', 'published', o.id, ((timestamp '2027-06-18 14:30' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai'), ((timestamp '2027-06-18 16:30' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai'), '行政楼三楼会议室',
 	now() - interval '3 days', ((timestamp '2027-06-18 14:30' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai') - interval '1 days', ((timestamp '2027-06-18 14:30' + seed_shift.days * interval '1 day') at time zone 'Asia/Shanghai') - interval '1 days', 36, 'first_come', true, 0,
-	false, null, null, null, '[]'::jsonb, 'teams of 3 by branch'
+	false, null, null, null, '[]'::jsonb, '以分工会为单位组队，每队 3 人。'
 from seed_shift, private.units o where o.code = 'U00';
 insert into private.registrations (activity_id, member_id, status, guest_names, answers, session_id, queued_at)
 select a.id, m.id, v.status, v.guest_names, v.answers, s.id, a.signup_opens_at + v.n * interval '1 minute'

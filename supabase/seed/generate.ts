@@ -104,6 +104,22 @@ const RULES: Record<string, ActivityRules> = {
 	安全生产知识竞赛: {}
 };
 
+/** What members read on the detail page; the fixtures' notes are for developers. */
+const DESCRIPTIONS: Record<string, string> = {
+	迎新春职工拔河比赛: '以分工会为单位组队参赛，每队 8 人。名额满后可候补。',
+	职工羽毛球比赛: '单打、双打均可报名。比赛前 3 天截止报名，前 1 天前可取消。',
+	三八妇女节女职工健康讲座: '邀请妇产科专家讲解女性健康知识，欢迎女职工参加。',
+	女职工妇科健康检查: '周一至周五上午 8:00–11:00，每个时段 40 人，请按预约时段到体检中心。',
+	年度职工健康体检: '按天分场次，每场 60 人。请选择体检套餐，体检当天空腹。',
+	第三届职工运动会: '为期两天，按天签到。项目分组与赛程另行通知。',
+	'护理技能竞赛（初赛）': '护理分工会会员参加，报名需经组织者审核。',
+	'“相约山水”秋季一日游': '每位会员可携带 2 名家属，家属占用名额。早上 7 点在医院正门集合。',
+	无偿献血报名: '报名人数较多时，报名截止后抽签确定参加人员。',
+	中秋职工联谊晚会: '欢迎退休职工参加，可现场报名。',
+	'“书香医院”读书征文分享会': '分享阅读心得，优秀征文现场颁奖。',
+	安全生产知识竞赛: '以分工会为单位组队，每队 3 人。'
+};
+
 const GENDERS: Record<string, RosterRow['gender']> = { 女: 'female', 男: 'male' };
 const MEMBER_TYPES: Record<string, RosterRow['memberType']> = {
 	在职: 'staff',
@@ -338,7 +354,7 @@ export function generateSeed(): string {
 			? `(select array_agg(id) from private.units where code in (${rules.eligibleUnits.map(sql).join(', ')}))`
 			: 'null';
 		emit(
-			`\t${sql(rules.walkIn ?? false)}, ${textArray(rules.eligibleGenders)}, ${textArray(rules.eligibleMemberTypes)}, ${unitIds}, ${sql(JSON.stringify(rules.questions ?? []))}::jsonb, ${sql(activity.notes)}`
+			`\t${sql(rules.walkIn ?? false)}, ${textArray(rules.eligibleGenders)}, ${textArray(rules.eligibleMemberTypes)}, ${unitIds}, ${sql(JSON.stringify(rules.questions ?? []))}::jsonb, ${sql(DESCRIPTIONS[activity.title] ?? '')}`
 		);
 		emit(`from seed_shift, private.units o where o.code = ${sql(rules.ownerUnit ?? 'U00')};`);
 
