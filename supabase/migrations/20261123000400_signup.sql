@@ -116,6 +116,8 @@ as $$
 		'waitlist_position', case when r.status = 'waitlisted' then (
 			select count(*) from private.registrations w
 			where w.activity_id = r.activity_id and w.status = 'waitlisted'
+				-- Promotion is per session when the activity has sessions.
+				and w.session_id is not distinct from r.session_id
 				and (w.queued_at, w.id) <= (r.queued_at, r.id)
 		) end,
 		'created_at', r.created_at,
@@ -232,6 +234,11 @@ begin
 			'您已报名此活动。如需修改，请先取消报名。');
 	end if;
 
+	if existing.status = 'rejected' then
+		-- An organizer's decision (or the lottery) stands: asking again does not undo it.
+		perform private.api_error(409, 'registration_rejected',
+			'Your registration for this activity was not admitted.', '您的报名未获通过。');
+	end if;
 	if activity.status = 'cancelled' then
 		perform private.api_error(409, 'activity_cancelled', 'This activity has been cancelled.', '该活动已取消。');
 	end if;

@@ -356,6 +356,19 @@ describe.each(lanes())('sign-up on $name', (lane) => {
 		expect(first.ok).toBe(true);
 	});
 
+	test('a rejected registration stays rejected when the member asks again', async () => {
+		const activity = await createActivity(db.backend, { capacity: 3, admission: 'approval' });
+		await signUp(person(women, 108), activity);
+		await asOwner(db.backend, (tx) =>
+			tx.query(
+				`update private.registrations set status = 'rejected' where activity_id = $1::uuid`,
+				[activity]
+			)
+		);
+		expect(outcome(await signUp(person(women, 108), activity))).toBe('registration_rejected');
+		expect(await statuses(activity)).toEqual({ rejected: 1 });
+	});
+
 	test('approval mode waits for the organizer', async () => {
 		const activity = await createActivity(db.backend, { capacity: 3, admission: 'approval' });
 		const result = await signUp(person(women, 20), activity);
