@@ -52,6 +52,7 @@ export default defineConfig({
 		command: server.join(' '),
 		url: `${baseURL}/config.json`,
 		reuseExistingServer: false,
+		env: { UNION_OTP_RATE_LIMIT_SECONDS: '0' },
 		// A stale build/ is rebuilt first, and PGlite starts cold with --fresh.
 		timeout: 180_000,
 		stdout: 'pipe',

@@ -8,7 +8,10 @@ export default defineConfig({
 		sveltekit({
 			// A static SPA: any static host or an intranet nginx serves it; 200.html answers unknown paths.
 			adapter: adapter({ fallback: '200.html', precompress: false }),
-			compilerOptions: { runes: true }
+			compilerOptions: { runes: true },
+			// Registered by the app (src/lib/offline/app-update.svelte.ts), which skips WeChat's
+			// in-app browser and treats a failed registration as "no offline shell", never an error.
+			serviceWorker: { register: false }
 		})
 	],
 	server: { host: '127.0.0.1', port: 5173, strictPort: false },

@@ -144,11 +144,15 @@ async function main(): Promise<void> {
 		const standInStarted = performance.now();
 		// Loaded here so `--help` and argument errors don't wait for PGlite.
 		const { startStandIn } = await import('../supabase/standin/index.ts');
+		// End-to-end tests sign the same people in many times a minute: they lower GoTrue's
+		// per-address email rate limit (default 5 s here) through the environment.
+		const otpRateLimit = process.env.UNION_OTP_RATE_LIMIT_SECONDS;
 		const booting = startStandIn({
 			backend,
 			host,
 			port: apiPort,
-			log: values.verbose
+			log: values.verbose,
+			...(otpRateLimit ? { otpRateLimitSeconds: Number(otpRateLimit) } : {})
 		});
 		const standInReady = booting.then((standIn) => {
 			console.log(dim(`Stand-in ready in ${seconds(standInStarted)} on ${backendLabel}`));

@@ -1,14 +1,42 @@
 // The offline engine end to end (research/offline-sync.md §4.C): the built app with its service
-// worker, served by scripts/start.ts with a fresh stand-in. Actions are put in the outbox through
-// the `?e2e` test hook (window.__unionOutbox), which calls the same enqueue the pages use.
+// worker, served by scripts/start.ts with a fresh stand-in. Sign-ups and cancels go through the
+// real pages (the detail page's buttons); the `?e2e` test hook (window.__unionOutbox) is used to
+// read the outbox's rows and, in the engine-only tests, to enqueue directly.
 // "Offline" is both context.setOffline and an aborting route for the API origin, since
 // setOffline alone does not cut requests a service worker makes.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
-import { chromium, expect, test, type BrowserContext, type Page } from '@playwright/test';
+import {
+	chromium,
+	devices,
+	expect,
+	test,
+	type Browser,
+	type BrowserContext,
+	type Page
+} from '@playwright/test';
 import { SYSTEM_CHROMIUM_ARGS, systemChromium } from '../../scripts/lib/browser.ts';
+import { apiClientFor, rosterEmail } from './support.ts';
 
 const EMAIL = 'employee@union.example';
+const ORGANIZER = 'organizer@union.example';
 const PASSWORD = 'demo-union-2027';
+/** The day trip (capacity with guests): T45 fills it to the last seat. Not in the pool. */
+const TRIP = '“相约山水”秋季一日游';
+/** Roster members who fill seats in T45 (any already signed up are skipped). */
+const FILLERS = [
+	'62488',
+	'30121',
+	'84803',
+	'76799',
+	'76403',
+	'46462',
+	'73203',
+	'65922',
+	'74731',
+	'96628',
+	'86329'
+].map(rosterEmail);
 
 interface RuntimeConfig {
 	supabaseUrl: string;
@@ -19,6 +47,8 @@ interface HookRow {
 	id: string;
 	status: string;
 	userId: string;
+	activityId: string;
+	kind: string;
 	result?: { replayed?: boolean | null; code?: string | null };
 }
 
@@ -49,6 +79,7 @@ test.beforeAll(async ({ request }) => {
 	pool = (data as Array<Record<string, unknown>>)
 		.filter(
 			(a) =>
+				a.title !== TRIP &&
 				a.eligible === true &&
 				a.status === 'published' &&
 				[null, 'registered', 'waitlisted', 'cancelled'].includes(
@@ -91,10 +122,10 @@ async function myStatus(activityId: string): Promise<string | null> {
 	return mine?.status ?? null;
 }
 
-async function signIn(page: Page): Promise<void> {
+async function signIn(page: Page, email = EMAIL): Promise<void> {
 	await page.goto('/login?e2e');
 	await page.getByText('使用密码登录（演示账号）').click();
-	await page.locator('#password-email').fill(EMAIL);
+	await page.locator('#password-email').fill(email);
 	await page.locator('#password-password').fill(PASSWORD);
 	await page.getByRole('button', { name: '用密码登录' }).click();
 	await page.waitForURL((url) => url.pathname === '/');
@@ -165,54 +196,56 @@ async function statusOf(page: Page, ids: string[]): Promise<string[]> {
 }
 
 test.describe('offline engine', () => {
-	test('T33 actions saved offline survive an offline reload (shell from the service worker), then sync', async ({
+	test('T33 sign-ups made offline through the page survive an offline reload (shell from the service worker), then sync once', async ({
 		page,
 		context
 	}) => {
 		await signIn(page);
 		await controlledBySw(page);
-		// Online reload under the worker: the shell and the runtime config are now cached.
-		await page.reload();
-		await waitForHook(page);
 		const activities = [await nextActivity(), await nextActivity()];
 		const before = await Promise.all(activities.map(seatsTaken));
+		// Read online once: the list and both detail pages are now on the phone.
+		for (const id of activities) await openActivity(page, id);
+		await page.goto('/');
+		await expect(page.getByTestId('stale-notice')).toHaveCount(0);
 
 		await goOffline(context);
-		const saved = [
-			await enqueueSignup(page, activities[0]!),
-			await enqueueSignup(page, activities[1]!)
-		];
-		expect(saved.map((row) => row.status)).toEqual(['pending', 'pending']);
+		for (const id of activities) {
+			await openActivity(page, id);
+			await expect(page.getByTestId('stale-notice')).toContainText('离线 · 数据更新于');
+			await page.getByRole('button', { name: '提交报名' }).click();
+			await expect(page.getByTestId('outcome')).toContainText('已保存在本机，等待同步');
+		}
 		await expect(page.getByTestId('sync-status')).toHaveAttribute('data-pending', '2');
 
+		// An offline reload: the shell comes from the service worker, the data from the phone.
 		await page.reload();
 		await waitForHook(page);
-		await expect(page.getByTestId('sync-status')).toHaveAttribute('data-pending', '2');
-		expect(
-			await statusOf(
-				page,
-				saved.map((row) => row.id)
-			)
-		).toEqual(['pending', 'pending']);
+		await expect(page.getByTestId('outcome')).toContainText('已保存在本机，等待同步');
+		await expect(page.getByRole('button', { name: '提交报名' })).toHaveCount(0);
+		await page.goto('/');
+		await expect(page.getByTestId('stale-notice')).toContainText('离线 · 数据更新于');
+		await page.getByRole('radio', { name: '全部' }).check();
+		await expect(page.getByTestId('card-pending')).toHaveCount(2);
+		await page.goto('/my');
+		await expect(page.getByTestId('my-unlisted')).toHaveCount(2);
 
 		await goOnline(context);
 		await page.evaluate(() => window.dispatchEvent(new Event('online')));
-		await expect
-			.poll(
-				() =>
-					statusOf(
-						page,
-						saved.map((row) => row.id)
-					),
-				{ timeout: 20_000 }
-			)
-			.toEqual(['acked', 'acked']);
-		await expect(page.getByTestId('sync-status')).toHaveAttribute('data-pending', '0');
-		const after = await Promise.all(activities.map(seatsTaken));
-		expect(after).toEqual(before.map((seats) => seats + 1));
+		await expect(page.getByTestId('sync-status')).toHaveAttribute('data-pending', '0', {
+			timeout: 20_000
+		});
+		await expect(page.getByTestId('my-unlisted')).toHaveCount(0);
+		const all = await rows(page);
+		expect(all.filter((row) => row.status === 'acked')).toHaveLength(2);
+		expect(await Promise.all(activities.map(seatsTaken))).toEqual(before.map((n) => n + 1));
+		await openActivity(page, activities[0]!);
+		await expect(
+			page.getByRole('region', { name: '我的报名' }).getByText('已报名', { exact: true })
+		).toBeVisible();
 	});
 
-	test('T34 the answer lost after the server committed: retried, shown synced, one effect', async ({
+	test('T34 the answer to the real sign-up button is lost after the commit: a double tap saves once, one registration', async ({
 		page
 	}) => {
 		await signIn(page);
@@ -228,13 +261,154 @@ test.describe('offline engine', () => {
 			},
 			{ times: 1 }
 		);
-		const row = await enqueueSignup(page, activity);
-		await expect.poll(() => lost).toBe(1);
-		await expect
-			.poll(async () => (await rows(page)).find((r) => r.id === row.id), { timeout: 20_000 })
-			.toMatchObject({ status: 'acked', result: { replayed: true } });
+		await openActivity(page, activity);
+		await page.getByRole('button', { name: '提交报名' }).dblclick();
+		await expect(page.getByRole('heading', { name: '报名成功！' })).toBeVisible({
+			timeout: 20_000
+		});
+		expect(lost).toBe(1);
+		const mine = (await rows(page)).filter((row) => row.activityId === activity);
+		expect(mine).toHaveLength(1);
+		expect(mine[0]).toMatchObject({ status: 'acked', result: { replayed: true } });
 		expect(await seatsTaken(activity)).toBe(before + 1);
 		expect(await myStatus(activity)).toBe('registered');
+	});
+
+	test('T35 the page is killed mid-request; a new page converges with one effect', async ({
+		page,
+		context
+	}) => {
+		await signIn(page);
+		const activity = await nextActivity();
+		const before = await seatsTaken(activity);
+		let release: () => void = () => undefined;
+		const gate = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		let held = 0;
+		let forwarded = 0;
+		await context.route(
+			'**/rest/v1/rpc/apply_actions',
+			async (route) => {
+				held += 1;
+				await gate;
+				// The request reaches the server after its page is gone; nobody hears the answer.
+				await route.fetch().then(
+					() => (forwarded += 1),
+					() => undefined
+				);
+				await route.abort('connectionreset').catch(() => undefined);
+			},
+			{ times: 1 }
+		);
+		await openActivity(page, activity);
+		await page.getByRole('button', { name: '提交报名' }).click();
+		await expect.poll(() => held).toBe(1);
+		await page.close({ runBeforeUnload: false });
+		release();
+		await expect.poll(() => forwarded).toBe(1);
+		expect(await seatsTaken(activity)).toBe(before + 1);
+
+		const again = await context.newPage();
+		await again.goto(`/activities/${activity}?e2e`);
+		await waitForHook(again);
+		await expect
+			.poll(async () => (await rows(again)).filter((row) => row.activityId === activity), {
+				timeout: 20_000
+			})
+			.toMatchObject([{ status: 'acked', result: { replayed: true } }]);
+		await expect(
+			again.getByRole('region', { name: '我的报名' }).getByText('已报名', { exact: true })
+		).toBeVisible();
+		expect(await seatsTaken(activity)).toBe(before + 1);
+	});
+
+	test('T36 a late duplicate of the first request, replayed after the client retry succeeded, changes nothing', async ({
+		page,
+		request
+	}) => {
+		await signIn(page);
+		const activity = await nextActivity();
+		const before = await seatsTaken(activity);
+		let captured: { url: string; body: string; headers: Record<string, string> } | undefined;
+		await page.route(
+			'**/rest/v1/rpc/apply_actions',
+			async (route) => {
+				const sent = route.request();
+				captured = {
+					url: sent.url(),
+					body: sent.postData() ?? '',
+					headers: await sent.allHeaders()
+				};
+				await route.abort('timedout');
+			},
+			{ times: 1 }
+		);
+		await openActivity(page, activity);
+		await page.getByRole('button', { name: '提交报名' }).click();
+		await expect(page.getByRole('heading', { name: '报名成功！' })).toBeVisible({
+			timeout: 20_000
+		});
+		expect(await seatsTaken(activity)).toBe(before + 1);
+
+		const { host: _host, 'content-length': _length, ...headers } = captured!.headers;
+		const late = await request.post(captured!.url, { headers, data: captured!.body });
+		expect(late.ok()).toBe(true);
+		const answer = (await late.json()) as {
+			results: Array<{ status: string; replayed: boolean }>;
+		};
+		expect(answer.results).toMatchObject([{ status: 'applied', replayed: true }]);
+		expect(await seatsTaken(activity)).toBe(before + 1);
+	});
+
+	test('T42 a captive portal (200 text/html), then 503 with Retry-After: nothing acked until a real answer', async ({
+		page
+	}) => {
+		await signIn(page);
+		const activity = await nextActivity();
+		const origin = new URL(page.url()).origin;
+		const calls: Array<{ at: number; answer: string }> = [];
+		await page.route('**/rest/v1/rpc/apply_actions', async (route) => {
+			const cors = {
+				'access-control-allow-origin': origin,
+				'access-control-expose-headers': 'retry-after'
+			};
+			if (calls.length === 0) {
+				calls.push({ at: Date.now(), answer: 'portal' });
+				await route.fulfill({
+					status: 200,
+					contentType: 'text/html',
+					headers: cors,
+					body: '<html><body>Welcome to the hotel Wi-Fi. Please log in.</body></html>'
+				});
+			} else if (calls.length === 1) {
+				calls.push({ at: Date.now(), answer: '503' });
+				await route.fulfill({
+					status: 503,
+					contentType: 'text/plain',
+					headers: { ...cors, 'retry-after': '2' },
+					body: 'busy'
+				});
+			} else {
+				calls.push({ at: Date.now(), answer: 'real' });
+				await route.fallback();
+			}
+		});
+		await openActivity(page, activity);
+		await page.getByRole('button', { name: '提交报名' }).click();
+		await expect(page.getByTestId('outcome')).toContainText('已保存在本机，等待同步');
+		await expect.poll(() => calls.length, { timeout: 15_000 }).toBeGreaterThanOrEqual(1);
+		expect((await rows(page)).find((row) => row.activityId === activity)?.status).toBe('pending');
+		// Skip the first backoff; the Retry-After that follows must be honoured.
+		await page.evaluate(() => window.dispatchEvent(new Event('online')));
+		await expect.poll(() => calls.length, { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
+		expect((await rows(page)).find((row) => row.activityId === activity)?.status).toBe('pending');
+		await expect(page.getByRole('heading', { name: '报名成功！' })).toBeVisible({
+			timeout: 20_000
+		});
+		expect(calls.map((call) => call.answer)).toEqual(['portal', '503', 'real']);
+		expect(calls[2]!.at - calls[1]!.at).toBeGreaterThanOrEqual(1_900);
+		await page.unroute('**/rest/v1/rpc/apply_actions');
 	});
 
 	test('T43 two tabs never call apply_actions at once; each action is sent once; both show synced', async ({
@@ -347,26 +521,243 @@ test.describe('offline engine', () => {
 			.toBe('acked');
 	});
 
-	test('T39 pending actions survive a reload and a service-worker update check, then sync', async ({
+	test('T39 pending actions survive a new app version (a new service worker, applied from the banner), then sync', async ({
 		page,
 		context
 	}) => {
 		await signIn(page);
 		await controlledBySw(page);
+		const activity = await nextActivity();
+		await openActivity(page, activity);
 		await goOffline(context);
-		const row = await enqueueSignup(page, await nextActivity());
-		await page.evaluate(async () => {
-			const registration = await navigator.serviceWorker.getRegistration();
-			await registration?.update().catch(() => undefined);
-		});
-		await page.reload();
-		await waitForHook(page);
-		expect(await statusOf(page, [row.id])).toEqual(['pending']);
+		await page.getByRole('button', { name: '提交报名' }).click();
+		await expect(page.getByTestId('outcome')).toContainText('已保存在本机，等待同步');
+		const saved = (await rows(page)).filter((row) => row.status === 'pending');
+		expect(saved).toHaveLength(1);
 		await goOnline(context);
+		// A new version: the deployed worker changes by one byte; the page finds it on update().
+		const file = 'build/service-worker.js';
+		const original = readFileSync(file, 'utf8');
+		writeFileSync(file, `${original}\n// next version ${Date.now()}\n`);
+		// Held back meanwhile so the action is still pending when the update is applied.
+		await context.route('**/rest/v1/rpc/apply_actions', (route) => route.abort('failed'));
+		try {
+			await page.evaluate(async () => {
+				const registration = await navigator.serviceWorker.getRegistration();
+				await registration?.update();
+			});
+			await expect(page.getByTestId('update-banner')).toBeVisible({ timeout: 20_000 });
+			await page.getByTestId('update-banner').getByRole('button', { name: '更新' }).click();
+			await page.waitForEvent('load');
+		} finally {
+			writeFileSync(file, original);
+		}
+		await waitForHook(page);
+		await expect(page.getByTestId('update-banner')).toHaveCount(0);
+		expect(await statusOf(page, [saved[0]!.id])).toEqual(['pending']);
+		await context.unroute('**/rest/v1/rpc/apply_actions');
 		await page.evaluate(() => window.dispatchEvent(new Event('online')));
 		await expect
-			.poll(async () => (await statusOf(page, [row.id]))[0], { timeout: 20_000 })
+			.poll(async () => (await statusOf(page, [saved[0]!.id]))[0], { timeout: 20_000 })
 			.toBe('acked');
+		expect(await myStatus(activity)).toBe('registered');
+	});
+
+	test('T41 logout keeps pending actions for their owner only; another user never sends them; the owner does', async ({
+		page,
+		context
+	}) => {
+		await signIn(page);
+		const owner = (await hookState(page)).userId!;
+		const activities = [await nextActivity(), await nextActivity()];
+		for (const id of activities) await openActivity(page, id);
+		const bodies: string[] = [];
+		await context.route('**/rest/v1/rpc/apply_actions', async (route) => {
+			bodies.push(route.request().postData() ?? '');
+			await route.fallback();
+		});
+		await goOffline(context);
+		for (const id of activities) {
+			await openActivity(page, id);
+			await page.getByRole('button', { name: '提交报名' }).click();
+			await expect(page.getByTestId('outcome')).toContainText('已保存在本机，等待同步');
+		}
+		const saved = (await rows(page)).filter((row) => row.status === 'pending');
+		expect(saved).toHaveLength(2);
+		expect(await cacheKeys(page, owner)).not.toHaveLength(0);
+
+		// Log out: the dialog counts them; "keep" is the default (focused) choice.
+		await page.getByRole('button', { name: '退出', exact: true }).click();
+		const dialog = page.getByTestId('logout-dialog');
+		await expect(dialog.getByRole('heading', { name: '有 2 条操作尚未上传' })).toBeVisible();
+		await expect(dialog.getByRole('button', { name: '退出，保留到下次登录时上传' })).toBeFocused();
+		await expect(dialog.getByRole('button', { name: '删除这 2 条操作并退出' })).toBeVisible();
+		await dialog.getByRole('button', { name: '退出，保留到下次登录时上传' }).click();
+		await expect(page).toHaveURL(/\/login/);
+		// Personal reads are off the phone; the actions are not.
+		await expect.poll(() => cacheKeys(page, owner)).toEqual([]);
+		expect(
+			await statusOf(
+				page,
+				saved.map((row) => row.id)
+			)
+		).toEqual(['pending', 'pending']);
+
+		// Another member signs in online: nothing of the first one's goes up under their session.
+		await goOnline(context);
+		await signIn(page, ORGANIZER);
+		await page.evaluate(() => window.dispatchEvent(new Event('online')));
+		await page.waitForTimeout(1_500);
+		expect(
+			await statusOf(
+				page,
+				saved.map((row) => row.id)
+			)
+		).toEqual(['pending', 'pending']);
+		for (const body of bodies) {
+			for (const row of saved) expect(body).not.toContain(row.id);
+			expect(body).not.toContain(owner);
+		}
+		expect((await hookState(page)).pending).toBe(0);
+		await expect(page.getByTestId('sync-status')).toHaveCount(0);
+
+		// The organizer has nothing pending: logging out asks nothing.
+		await page.getByRole('button', { name: '退出', exact: true }).click();
+		await expect(page).toHaveURL(/\/login/);
+		// The owner signs in again: their actions go up now, under their own session.
+		await signIn(page);
+		await expect
+			.poll(
+				() =>
+					statusOf(
+						page,
+						saved.map((row) => row.id)
+					),
+				{ timeout: 20_000 }
+			)
+			.toEqual(['acked', 'acked']);
+		expect(bodies.some((body) => body.includes(saved[0]!.id))).toBe(true);
+		for (const id of activities) expect(await myStatus(id)).toBe('registered');
+	});
+
+	test('T45 offline sign-up then cancel while another member takes the last seat: a consistent end', async ({
+		page,
+		context
+	}) => {
+		test.setTimeout(90_000);
+		await signIn(page);
+		const tripId = await activityIdOf(TRIP);
+		const status = await myStatus(tripId);
+		if (status !== null && status !== 'cancelled') {
+			await api.rpc('cancel_registration', { activity_id: tripId });
+		}
+		// Fill the trip until one seat is left, as other members through the API.
+		const fillers = await fillUntil(tripId, 1);
+		await openActivity(page, tripId);
+		await goOffline(context);
+		await page.getByRole('button', { name: '提交报名' }).click();
+		await expect(page.getByTestId('outcome')).toContainText('已保存在本机，等待同步');
+		const mine = page.getByRole('region', { name: '我的报名' });
+		await expect(mine.getByText('待同步')).toBeVisible();
+		await mine.getByRole('button', { name: '取消报名' }).click();
+		await page
+			.getByRole('dialog', { name: '确定取消报名吗？' })
+			.getByRole('button', { name: '确认取消' })
+			.click();
+		await expect(page.getByTestId('outcome')).toContainText('联网后会自动取消报名');
+		const cancel = (await rows(page)).find(
+			(row) => row.activityId === tripId && row.kind === 'cancel_signup'
+		);
+		// The cancel names the registration it is for: the one this sign-up will make.
+		expect((cancel as { payload?: { generation?: number } }).payload?.generation).toBeGreaterThan(
+			0
+		);
+
+		// Meanwhile another member takes the last seat online.
+		const taken = await takeSeat(tripId, fillers);
+		expect(taken).toBe(true);
+
+		await goOnline(context);
+		await page.evaluate(() => window.dispatchEvent(new Event('online')));
+		await expect(page.getByTestId('sync-status')).toHaveAttribute('data-pending', '0', {
+			timeout: 20_000
+		});
+		const settled = (await rows(page)).filter((row) => row.activityId === tripId);
+		expect(settled.map((row) => row.status)).not.toContain('pending');
+		// The sign-up waited in the queue (full), and the cancel took it out again.
+		expect(await myStatus(tripId)).toBe('cancelled');
+		const { data } = await api.rpc('get_activity', { activity_id: tripId });
+		const trip = data as { capacity: number; seats_taken: number; waitlist_length: number };
+		expect(trip.seats_taken).toBe(trip.capacity);
+		await page.reload();
+		await waitForHook(page);
+		await expect(page.getByText('名额已满，提交后将进入候补队列。')).toBeVisible();
+		await expect(page.getByRole('button', { name: '加入候补' })).toBeEnabled();
+	});
+
+	test('WeChat’s in-app browser and browsers without service workers: no worker, nothing breaks', async ({
+		browser
+	}) => {
+		const { defaultBrowserType: _type, ...pixel } = devices['Pixel 7'];
+		const variants: Array<{ name: string; userAgent?: string; noWorker?: boolean }> = [
+			{
+				name: 'wechat',
+				userAgent: `${pixel.userAgent} MicroMessenger/8.0.49.2600(0x28003133) NetType/WIFI Language/zh_CN`
+			},
+			{ name: 'no-sw', noWorker: true }
+		];
+		for (const variant of variants) {
+			const context = await browser.newContext({
+				...pixel,
+				...(variant.userAgent === undefined ? {} : { userAgent: variant.userAgent }),
+				baseURL: test.info().project.use.baseURL,
+				locale: 'zh-CN'
+			});
+			try {
+				const page = await context.newPage();
+				const errors: string[] = [];
+				page.on('pageerror', (error) => errors.push(error.message));
+				if (variant.noWorker === true) {
+					await page.addInitScript(() => {
+						delete (Navigator.prototype as unknown as { serviceWorker?: unknown }).serviceWorker;
+					});
+				}
+				await signIn(page);
+				await openActivity(page, await nextActivity());
+				await page.getByRole('button', { name: '提交报名' }).click();
+				await expect(page.getByRole('heading', { name: '报名成功！' })).toBeVisible();
+				const registered = await page.evaluate(async () =>
+					'serviceWorker' in navigator
+						? (await navigator.serviceWorker.getRegistrations()).length
+						: -1
+				);
+				expect(registered, variant.name).toBeLessThanOrEqual(0);
+				expect(errors, variant.name).toEqual([]);
+			} finally {
+				await context.close();
+			}
+		}
+	});
+
+	test('T46 persistent storage is asked for and shown on /diagnostics; organizers on iOS Safari get the Home Screen nudge', async ({
+		page,
+		browser
+	}) => {
+		await signIn(page);
+		await page.goto('/diagnostics');
+		await expect(page.getByTestId('diag-persisted')).not.toHaveText('未知');
+		await expect(page.getByTestId('home-screen-nudge')).toHaveCount(0);
+
+		const iphone = await newIphone(browser);
+		try {
+			const organizer = await iphone.newPage();
+			await signIn(organizer, ORGANIZER);
+			await expect(organizer.getByTestId('home-screen-nudge')).toContainText('添加到主屏幕');
+			await organizer.getByTestId('home-screen-nudge').getByRole('button').click();
+			await expect(organizer.getByTestId('home-screen-nudge')).toHaveCount(0);
+		} finally {
+			await iphone.close();
+		}
 	});
 
 	test('T44 without IndexedDB the app says so, and an offline action is refused, never "saved"', async ({
@@ -401,6 +792,86 @@ test.describe('offline engine', () => {
 		await goOnline(context);
 	});
 });
+
+async function openActivity(page: Page, activityId: string): Promise<void> {
+	await page.goto(`/activities/${activityId}`);
+	await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+}
+
+async function activityIdOf(title: string): Promise<string> {
+	const { data, error } = await api.rpc('list_activities');
+	if (error !== null) throw error;
+	const found = (data as Array<{ id: string; title: string }>).find((a) => a.title === title);
+	if (found === undefined) throw new Error(`no activity ${title}`);
+	return found.id;
+}
+
+async function seatsLeftOf(activityId: string): Promise<number> {
+	const { data, error } = await api.rpc('get_activity', { activity_id: activityId });
+	if (error !== null) throw error;
+	const activity = data as { capacity: number; seats_taken: number };
+	return activity.capacity - activity.seats_taken;
+}
+
+/** Signs roster members up (with up to 2 guests) until `left` seats remain; returns unused ones. */
+async function fillUntil(activityId: string, left: number): Promise<string[]> {
+	const unused: string[] = [];
+	for (const email of FILLERS) {
+		const free = await seatsLeftOf(activityId);
+		if (free <= left) {
+			unused.push(email);
+			continue;
+		}
+		const client = await apiClientFor(config, email);
+		const guests = ['家属甲', '家属乙'].slice(0, Math.max(0, Math.min(2, free - left - 1)));
+		const { error } = await client.rpc('sign_up', { activity_id: activityId, guest_names: guests });
+		if (error !== null && error.message !== 'already_registered') unused.push(email);
+	}
+	expect(await seatsLeftOf(activityId)).toBe(left);
+	return unused;
+}
+
+/** Another member takes one seat online (the first of `emails` who is not signed up yet). */
+async function takeSeat(activityId: string, emails: string[]): Promise<boolean> {
+	for (const email of emails) {
+		const client = await apiClientFor(config, email);
+		const { data, error } = await client.rpc('sign_up', { activity_id: activityId });
+		if (error === null && (data as { outcome: string }).outcome === 'registered') return true;
+	}
+	return false;
+}
+
+/** The read-cache keys stored on the phone for a user (IndexedDB `union-offline`). */
+function cacheKeys(page: Page, userId: string): Promise<string[]> {
+	return page.evaluate(
+		(user) =>
+			new Promise<string[]>((resolve, reject) => {
+				const open = indexedDB.open('union-offline');
+				open.onerror = () => {
+					reject(new Error('cannot open'));
+				};
+				open.onsuccess = () => {
+					const db = open.result;
+					const request = db.transaction('cache').objectStore('cache').getAllKeys();
+					request.onsuccess = () => {
+						db.close();
+						resolve((request.result as string[]).filter((key) => key.startsWith(`${user}:`)));
+					};
+				};
+			}),
+		userId
+	);
+}
+
+/** An iPhone in Safari (a tab, not the Home Screen app), on Chromium. */
+function newIphone(browser: Browser): Promise<BrowserContext> {
+	const { defaultBrowserType: _type, ...iphone } = devices['iPhone 13'];
+	return browser.newContext({
+		...iphone,
+		baseURL: test.info().project.use.baseURL,
+		locale: 'zh-CN'
+	});
+}
 
 function isRefresh(url: URL): boolean {
 	return (

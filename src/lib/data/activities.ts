@@ -42,7 +42,8 @@ export function parseActivityRow(value: unknown): ActivitySummary {
 		eligible: readBoolean(row, 'eligible'),
 		ineligibleReason: readNullableEnum(row, 'ineligible_reason', INELIGIBLE_REASONS),
 		myRegistrationStatus: readNullableEnum(row, 'my_registration_status', REGISTRATION_STATUSES),
-		serverNow: readDate(row, 'server_now')
+		serverNow: readDate(row, 'server_now'),
+		version: readNullableInteger(row, 'version')
 	};
 }
 

@@ -119,7 +119,8 @@ export function parseRegistration(value: unknown): Registration {
 		ticketSecret: readNullableString(row, 'ticket_secret'),
 		waitlistPosition: readNullableInteger(row, 'waitlist_position'),
 		createdAt: readDate(row, 'created_at'),
-		updatedAt: readDate(row, 'updated_at')
+		updatedAt: readDate(row, 'updated_at'),
+		generation: readNullableInteger(row, 'generation')
 	};
 }
 
@@ -155,7 +156,8 @@ export function parseActivityDetail(value: unknown): ActivityDetail {
 			row.my_registration === null || row.my_registration === undefined
 				? null
 				: parseRegistration(row.my_registration),
-		serverNow: readDate(row, 'server_now')
+		serverNow: readDate(row, 'server_now'),
+		version: readNullableInteger(row, 'version')
 	};
 }
 

@@ -33,6 +33,8 @@ export interface Registration {
 	waitlistPosition: number | null;
 	createdAt: Date;
 	updatedAt: Date;
+	/** Bumped by each new sign-up of the same member: a queued cancel names the one it meant. */
+	generation?: number | null;
 }
 
 export interface ActivityDetail {
@@ -63,6 +65,8 @@ export interface ActivityDetail {
 	ineligibleReason: IneligibleReason | null;
 	myRegistration: Registration | null;
 	serverNow: Date;
+	/** The activity's change counter when read (overlay retirement); absent in old snapshots. */
+	version?: number | null;
 }
 
 export interface SignUpResult {

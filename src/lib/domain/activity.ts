@@ -53,4 +53,6 @@ export interface ActivitySummary {
 	myRegistrationStatus: RegistrationStatus | null;
 	/** The server's clock when the list was read: the only clock that decides windows. */
 	serverNow: Date;
+	/** The activity's change counter when read (overlay retirement); absent in old snapshots. */
+	version?: number | null;
 }

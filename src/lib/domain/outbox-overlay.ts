@@ -47,6 +47,11 @@ export interface RegistrationOverlay {
 	seatDelta: number;
 }
 
+/** Sign-up and cancel: a check-in an organizer scanned is not their own registration's intent. */
+function isRegistrationKind(row: OutboxRow): boolean {
+	return row.kind === 'signup' || row.kind === 'cancel_signup';
+}
+
 function entityOf(row: OutboxRow): { status: RegistrationStatus | null; guestCount: number } {
 	const entity = row.result?.entity;
 	if (typeof entity === 'object' && entity !== null) {
@@ -81,7 +86,9 @@ export function overlayRegistration(
 	let pendingRow: OutboxRow | null = null;
 	let problem: OutboxRow | null = null;
 	const mine = rows
-		.filter((row) => row.userId === userId && row.activityId === activityId)
+		.filter(
+			(row) => row.userId === userId && row.activityId === activityId && isRegistrationKind(row)
+		)
 		.sort(bySeq);
 	for (const row of mine) {
 		if (row.status === 'pending') {
@@ -113,7 +120,7 @@ export function overlayRegistration(
 export function pendingActivities(rows: readonly OutboxRow[], userId: string): Set<string> {
 	return new Set(
 		rows
-			.filter((row) => row.userId === userId && row.status === 'pending')
+			.filter((row) => row.userId === userId && row.status === 'pending' && isRegistrationKind(row))
 			.map((row) => row.activityId)
 	);
 }

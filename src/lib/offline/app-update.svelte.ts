@@ -22,8 +22,13 @@ export class AppUpdate {
 		if (this.#started || typeof navigator === 'undefined') return;
 		this.#started = true;
 		const container = (navigator as Partial<Navigator>).serviceWorker;
-		if (container === undefined) return;
+		// WeChat's in-app browser: no service worker (its WebView's support is partial and its
+		// caches are cleared at will); the app runs online, with the outbox still on the phone.
+		if (container === undefined || isWeChat()) return;
 		this.supported = true;
+		// Registered here rather than by SvelteKit, so a refusal (insecure origin, a WebView
+		// that lists the API but rejects it) only means "no offline shell", never an error.
+		void register(container);
 		this.controlled = container.controller !== null;
 		container.addEventListener('controllerchange', () => {
 			this.controlled = container.controller !== null;
@@ -79,6 +84,19 @@ export class AppUpdate {
 				void registration.update().catch(() => undefined);
 			}
 		});
+	}
+}
+
+/** The UA of WeChat's in-app browser (Android and iOS) carries "MicroMessenger". */
+export function isWeChat(userAgent: string = navigator.userAgent): boolean {
+	return /MicroMessenger/i.test(userAgent);
+}
+
+async function register(container: ServiceWorkerContainer): Promise<void> {
+	try {
+		await container.register('/service-worker.js', { type: 'module' });
+	} catch (error) {
+		console.info('service worker not registered; the app works online only', error);
 	}
 }
 

@@ -30,6 +30,9 @@ const zh = {
 	'item.signInNeeded': '需要登录',
 	'kind.signup': '报名',
 	'kind.cancel_signup': '取消报名',
+	'kind.check_in': '签到',
+	'kind.walk_in': '现场报名签到',
+	'kind.undo_check_in': '撤销签到',
 	'reason.wrong_user': '这项操作属于另一个账号。',
 	'reason.id_reuse': '操作编号冲突，未被接受。',
 	'reason.malformed': '操作内容无效。',
@@ -84,7 +87,42 @@ const zh = {
 	'phase.syncing': '同步中',
 	'phase.offline': '离线',
 	'phase.auth_required': '需要登录',
-	'phase.error': '出错，将重试'
+	'phase.error': '出错，将重试',
+	'age.offlineUpdated': '离线 · 数据更新于 {ago}',
+	'ago.justNow': '刚刚',
+	'ago.minutes': '{count} 分钟前',
+	'ago.hours': '{count} 小时前',
+	'ago.days': '{count} 天前',
+	'reg.savedWaiting': '已保存在本机，等待同步',
+	'reg.signupPendingBody': '联网后会自动提交报名，是否报上以服务器的答复为准。',
+	'reg.cancelPendingBody': '联网后会自动取消报名。',
+	'reg.pendingBadge': '待同步',
+	'reg.signupRefused': '报名未成功',
+	'reg.cancelRefused': '取消未成功',
+	'reg.blocked': '这项操作无法上传，请重新操作。',
+	'reg.dismiss': '知道了',
+	'reg.offlineNoStorage': '当前离线，且此手机无法离线保存。请联网后再试。',
+	'list.pendingSignup': '报名待同步',
+	'list.pendingCancel': '取消待同步',
+	'my.pendingTitle': '等待同步',
+	'my.pendingSignup': '报名已保存在本机，等待同步',
+	'my.pendingCancel': '取消报名已保存在本机，等待同步',
+	'my.unknownActivity': '活动（离线时未能读取名称）',
+	'logout.title': '有 {count} 条操作尚未上传',
+	'logout.body':
+		'它们保存在这台手机上。退出后仍会保留，只在您再次登录时上传，绝不会以其他账号的身份上传。',
+	'logout.offline': '当前离线，暂时无法同步。',
+	'logout.syncNow': '立即同步',
+	'logout.syncing': '正在同步…',
+	'logout.keep': '退出，保留到下次登录时上传',
+	'logout.discard': '删除这 {count} 条操作并退出',
+	'logout.discardConfirm': '确定删除 {count} 条未上传的操作？删除后无法恢复。',
+	'logout.discardYes': '确定删除 {count} 条并退出',
+	'logout.stay': '不退出',
+	'nudge.title': '添加到主屏幕',
+	'nudge.body':
+		'在 Safari 中点“分享”按钮，再选“添加到主屏幕”。从主屏幕打开本应用，离线签到的数据不会被系统自动清除。',
+	'nudge.dismiss': '知道了'
 } as const;
 
 export type OfflineMessageKey = keyof typeof zh;
@@ -117,6 +155,9 @@ const en: Record<OfflineMessageKey, string> = {
 	'item.signInNeeded': 'Sign-in needed',
 	'kind.signup': 'Sign-up',
 	'kind.cancel_signup': 'Cancel sign-up',
+	'kind.check_in': 'Check-in',
+	'kind.walk_in': 'Walk-in check-in',
+	'kind.undo_check_in': 'Undo check-in',
 	'reason.wrong_user': 'This action belongs to another account.',
 	'reason.id_reuse': 'The action id clashed; it was not accepted.',
 	'reason.malformed': 'The action was not valid.',
@@ -172,7 +213,44 @@ const en: Record<OfflineMessageKey, string> = {
 	'phase.syncing': 'Syncing',
 	'phase.offline': 'Offline',
 	'phase.auth_required': 'Sign-in needed',
-	'phase.error': 'Error, will retry'
+	'phase.error': 'Error, will retry',
+	'age.offlineUpdated': 'Offline · data from {ago}',
+	'ago.justNow': 'just now',
+	'ago.minutes': '{count} min ago',
+	'ago.hours': '{count} h ago',
+	'ago.days': '{count} days ago',
+	'reg.savedWaiting': 'Saved on this phone, waiting to sync',
+	'reg.signupPendingBody':
+		'The sign-up is sent as soon as the phone is online; the server decides whether you get a place.',
+	'reg.cancelPendingBody': 'The cancellation is sent as soon as the phone is online.',
+	'reg.pendingBadge': 'Waiting to sync',
+	'reg.signupRefused': 'Sign-up not accepted',
+	'reg.cancelRefused': 'Cancellation not accepted',
+	'reg.blocked': 'This action could not be uploaded; please do it again.',
+	'reg.dismiss': 'OK',
+	'reg.offlineNoStorage':
+		'You are offline and this phone cannot keep offline work. Try again when online.',
+	'list.pendingSignup': 'Sign-up waiting to sync',
+	'list.pendingCancel': 'Cancellation waiting to sync',
+	'my.pendingTitle': 'Waiting to sync',
+	'my.pendingSignup': 'Sign-up saved on this phone, waiting to sync',
+	'my.pendingCancel': 'Cancellation saved on this phone, waiting to sync',
+	'my.unknownActivity': 'Activity (name not available offline)',
+	'logout.title': '{count} actions not uploaded yet',
+	'logout.body':
+		'They are saved on this phone. They stay after you log out and are uploaded only when you sign in again, never under another account.',
+	'logout.offline': 'You are offline; syncing is not possible right now.',
+	'logout.syncNow': 'Sync now',
+	'logout.syncing': 'Syncing…',
+	'logout.keep': 'Log out and keep them for next sign-in',
+	'logout.discard': 'Discard {count} and log out',
+	'logout.discardConfirm': 'Discard {count} actions that were not uploaded? This cannot be undone.',
+	'logout.discardYes': 'Yes, discard {count} and log out',
+	'logout.stay': 'Stay signed in',
+	'nudge.title': 'Add to Home Screen',
+	'nudge.body':
+		'In Safari, tap the Share button, then “Add to Home Screen”. Opened from the Home Screen, the app keeps offline check-ins safe from automatic clean-up.',
+	'nudge.dismiss': 'OK'
 };
 
 const dictionaries: Record<Locale, Record<OfflineMessageKey, string>> = { 'zh-CN': zh, en };
@@ -212,6 +290,21 @@ export function reasonText(code: string | null | undefined): string {
 	if (code != null && isRefusalReason(code)) return t(`refusal.${code}`);
 	if (code != null && OWN_REASONS.has(code)) return ot(`reason.${code}` as OfflineMessageKey);
 	return ot('reason.unknown', { code: code ?? '?' });
+}
+
+/** "10 分钟前" / "10 min ago": how long ago a read was made. */
+export function agoText(fetchedAt: number, now: number = Date.now()): string {
+	const minutes = Math.floor((now - fetchedAt) / 60_000);
+	if (minutes < 1) return ot('ago.justNow');
+	if (minutes < 60) return ot('ago.minutes', { count: minutes });
+	const hours = Math.floor(minutes / 60);
+	if (hours < 48) return ot('ago.hours', { count: hours });
+	return ot('ago.days', { count: Math.floor(hours / 24) });
+}
+
+/** "离线 · 数据更新于 10 分钟前": said over data that came from the phone, not the server. */
+export function offlineAgeText(fetchedAt: number, now: number = Date.now()): string {
+	return ot('age.offlineUpdated', { ago: agoText(fetchedAt, now) });
 }
 
 /** "Data from 3 h ago" for a read's timestamp. */

@@ -207,6 +207,28 @@ export class Outbox {
 		this.#changed();
 	}
 
+	/**
+	 * Deletes this user's actions not yet uploaded, when the user explicitly chose to discard
+	 * them (the logout dialog names how many). Returns how many were deleted.
+	 */
+	async discardPending(userId: string): Promise<number> {
+		const removed = await this.database.use(async (db) => {
+			const tx = db.transaction('outbox', 'readwrite', { durability: 'strict' });
+			let count = 0;
+			const range = IDBKeyRange.bound([userId, -Infinity], [userId, Infinity]);
+			for await (const cursor of tx.store.index('by_user_seq').iterate(range)) {
+				if (cursor.value.status === 'pending') {
+					await cursor.delete();
+					count += 1;
+				}
+			}
+			await tx.done;
+			return count;
+		});
+		if (removed > 0) this.#changed();
+		return removed;
+	}
+
 	/** Removes acked rows settled more than ACKED_RETENTION_MS ago. Pending ones are never aged out. */
 	async collectGarbage(): Promise<number> {
 		const cutoff = this.#now() - ACKED_RETENTION_MS;

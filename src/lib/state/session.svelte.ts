@@ -94,9 +94,12 @@ export class SessionState {
 
 	/** Signs out on the server, and always on this device even when the server is unreachable. */
 	async signOut(): Promise<void> {
+		const userId = this.session?.user.id ?? this.profile?.userId ?? null;
 		const { error } = await this.client.auth.signOut();
 		if (error !== null) await this.client.auth.signOut({ scope: 'local' });
 		this.#reset('signed_out');
+		// Cached reads are personal: off the phone now (pending actions stay, parked for them).
+		if (userId !== null) await sync.forgetUser(userId).catch(() => undefined);
 	}
 
 	/** Called when the server answers 401: the session is gone; sign in again. */

@@ -174,6 +174,38 @@ export class SyncState {
 		await this.#engine?.outbox?.discard(id);
 	}
 
+	/**
+	 * Deletes the signed-in user's actions not yet uploaded (the logout dialog's explicit
+	 * "discard N"). Waits for any upload in flight, so nothing is deleted mid-answer.
+	 */
+	async discardPending(): Promise<number> {
+		const engine = this.#engine;
+		const userId = this.userId;
+		if (engine?.outbox == null || userId === null) return 0;
+		const outbox = engine.outbox;
+		const run = () => outbox.discardPending(userId);
+		const removed = engine.lock === null ? await run() : await engine.lock.runExclusive(run);
+		await this.refresh();
+		return removed;
+	}
+
+	/**
+	 * Sign-out: the user's cached reads (personal data) leave the phone, and an offline start no
+	 * longer opens as them. Their outbox rows stay, parked, and are only ever sent under their
+	 * own session (I4).
+	 */
+	async forgetUser(userId: string): Promise<void> {
+		try {
+			if (typeof localStorage !== 'undefined' && localStorage.getItem(LAST_USER_KEY) === userId) {
+				localStorage.removeItem(LAST_USER_KEY);
+			}
+		} catch {
+			// Not stored in the first place.
+		}
+		const engine = this.#engine ?? (this.#engineReady === null ? null : await this.#engineReady);
+		await engine?.cache.clearUser(userId);
+	}
+
 	/** Re-reads the outbox (after a change here or in another tab). */
 	async refresh(): Promise<void> {
 		const outbox = this.#engine?.outbox;
