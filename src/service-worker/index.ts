@@ -1,5 +1,6 @@
 // The service worker (SvelteKit's own, with Workbox modules): the app shell and static files
-// only. It precaches the build (hashed assets, icons, fonts, any .wasm), answers every
+// only. It precaches the build (hashed assets, icons, fonts; the QR decoder's .wasm is cached on
+// first use by a scanner page), answers every
 // navigation with the SPA fallback so the app opens offline, and keeps the last runtime
 // config. It never touches API calls (/rest/, /auth/, other origins) and never carries the write
 // path: the outbox is flushed by the page (DESIGN.md §3).
@@ -17,7 +18,7 @@ import {
 	type PrecacheEntry
 } from 'workbox-precaching';
 import { NavigationRoute, registerRoute } from 'workbox-routing';
-import { NetworkFirst } from 'workbox-strategies';
+import { CacheFirst, NetworkFirst } from 'workbox-strategies';
 
 const FALLBACK = '/200.html';
 const CONFIG = '/config.json';
@@ -43,9 +44,16 @@ function url(path: string): string {
 	return new URL(path, self.registration.scope).pathname;
 }
 
+// The QR decoder's .wasm (about 1 MB) is kept apart: precaching it would make every employee's
+// phone download it. The scanner page fetches it while online (warmDecoder), and this route keeps
+// it for offline use (content-hashed name: cache first is safe).
+const isWasm = (path: string) => path.endsWith('.wasm');
+
 const entries: PrecacheEntry[] = [
 	// Content-hashed file names: the name is the revision.
-	...immutable.map(({ path }) => ({ url: url(path), revision: null })),
+	...immutable
+		.filter(({ path }) => !isWasm(path))
+		.map(({ path }) => ({ url: url(path), revision: null })),
 	// static/: icons, manifest, fonts, any .wasm. The runtime config is not precached (below).
 	...assets
 		.filter(({ path }) => url(path) !== CONFIG)
@@ -66,6 +74,14 @@ if (!dev) {
 		})
 	);
 }
+
+registerRoute(
+	({ url: requestUrl, request }) =>
+		request.method === 'GET' &&
+		requestUrl.origin === self.location.origin &&
+		isWasm(requestUrl.pathname),
+	new CacheFirst({ cacheName: 'decoder-wasm' })
+);
 
 // The runtime config (Supabase URL and publishable key): fresh when online, the last one offline.
 registerRoute(

@@ -143,13 +143,27 @@ stable
 security definer
 set search_path = ''
 as $$
+	-- The same rule as private.live_check_ins, for one member and day: every scan calls this, so
+	-- it reads through check_ins_member_day_idx instead of the whole activity's log.
 	select jsonb_build_object('check_in_id', c.id, 'device_id', c.device_id, 'server_time', c.server_time,
 		'recorded_by', (select m.name from private.members m where m.id = c.recorded_by))
-	from private.live_check_ins(target_activity) c
-	where c.member_id = member and c.day = on_day and c.id <> except_id
+	from private.check_ins c
+	where c.activity_id = target_activity and c.member_id = member and c.day = on_day
+		and c.id <> except_id and c.kind <> 'undo'
+		and not exists (
+			select 1 from private.check_ins u
+			where u.activity_id = target_activity and u.kind = 'undo' and c.id = any (u.undoes)
+		)
+		and not exists (
+			select 1 from private.check_in_reviews r
+			where r.check_in_id = c.id and r.decision = 'reversed'
+				and r.decided_at = (select max(x.decided_at) from private.check_in_reviews x where x.check_in_id = c.id)
+		)
 	order by c.server_time, c.id
 	limit 1
 $$;
+
+create index check_ins_member_day_idx on private.check_ins (activity_id, member_id, day);
 
 -- Applies one check_in, walk_in or undo_check_in action (called by private.apply_action inside
 -- its savepoint, after the ledger claimed the id). Returns the action's result.

@@ -37,10 +37,43 @@ export interface CancelSignupPayload {
 	generation?: number;
 }
 
+/** A scan (`ticket`, the canonical secret) or a check-in by hand (`registration_id`). */
+export interface CheckInPayload {
+	activity_id: string;
+	ticket?: string;
+	registration_id?: string;
+	/** The activity-day (YYYY-MM-DD, union time) the scanner was opened for. */
+	day?: string;
+	/** Guests checked in with the member; the server caps it at the registration's guests. */
+	guests?: number;
+	/** An organizer's provisional accept of a ticket unknown offline (invariant 7). */
+	provisional?: boolean;
+}
+
+export interface WalkInPayload {
+	activity_id: string;
+	member_id: string;
+	day?: string;
+	guests?: number;
+}
+
+export interface UndoCheckInPayload {
+	activity_id: string;
+	/** Every check-in id of that member this phone knows (add-wins: unseen ones survive). */
+	target_ids: string[];
+	day?: string;
+}
+
 export interface ActionPayloads {
 	signup: SignupPayload;
 	cancel_signup: CancelSignupPayload;
+	check_in: CheckInPayload;
+	walk_in: WalkInPayload;
+	undo_check_in: UndoCheckInPayload;
 }
+
+const activityDay = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
+const guestCount = z.number().int().min(0).max(10);
 
 export type ActionKind = keyof ActionPayloads;
 
@@ -55,6 +88,34 @@ export const PAYLOAD_SCHEMAS: { [K in ActionKind]: z.ZodType<ActionPayloads[K]> 
 		.strict(),
 	cancel_signup: z
 		.object({ activity_id: uuid, generation: z.number().int().positive().optional() })
+		.strict(),
+	check_in: z
+		.object({
+			activity_id: uuid,
+			ticket: z.string().min(1).max(200).optional(),
+			registration_id: uuid.optional(),
+			day: activityDay.optional(),
+			guests: guestCount.optional(),
+			provisional: z.boolean().optional()
+		})
+		.strict()
+		.refine((p) => (p.ticket === undefined) !== (p.registration_id === undefined), {
+			message: 'a check-in names either a ticket or a registration'
+		}),
+	walk_in: z
+		.object({
+			activity_id: uuid,
+			member_id: uuid,
+			day: activityDay.optional(),
+			guests: guestCount.optional()
+		})
+		.strict(),
+	undo_check_in: z
+		.object({
+			activity_id: uuid,
+			target_ids: z.array(uuid).min(1).max(50),
+			day: activityDay.optional()
+		})
 		.strict()
 };
 
