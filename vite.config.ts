@@ -7,7 +7,7 @@ export default defineConfig({
 	plugins: [
 		sveltekit({
 			// A static SPA: any static host or an intranet nginx serves it; 200.html answers unknown paths.
-			adapter: adapter({ fallback: '200.html', precompress: false }),
+			adapter: adapter({ fallback: '200.html', precompress: true }),
 			compilerOptions: { runes: true },
 			// Registered by the app (src/lib/offline/app-update.svelte.ts), which skips WeChat's
 			// in-app browser and treats a failed registration as "no offline shell", never an error.

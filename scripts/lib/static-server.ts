@@ -146,12 +146,28 @@ export function createAppServer(options: AppServerOptions): Server {
 			send(request, response, status, headers, entry.body);
 			return;
 		}
-		response.writeHead(status, { ...headers, 'Content-Length': String(found.stats.size) });
+		// adapter-static precompresses the build: send the .br or .gz twin when the browser takes it.
+		const accepted = request.headers['accept-encoding'] ?? '';
+		const twin = [
+			{ encoding: 'br', suffix: '.br' },
+			{ encoding: 'gzip', suffix: '.gz' }
+		]
+			.filter((candidate) => accepted.includes(candidate.encoding))
+			.map((candidate) => ({ ...candidate, stats: statOrNull(found.file + candidate.suffix) }))
+			.find((candidate) => candidate.stats !== null);
+		const file = twin ? found.file + twin.suffix : found.file;
+		const size = twin?.stats?.size ?? found.stats.size;
+		response.writeHead(status, {
+			...headers,
+			'Content-Length': String(size),
+			Vary: 'Accept-Encoding',
+			...(twin ? { 'Content-Encoding': twin.encoding } : {})
+		});
 		if (request.method === 'HEAD') {
 			response.end();
 			return;
 		}
-		createReadStream(found.file)
+		createReadStream(file)
 			.on('error', () => response.destroy())
 			.pipe(response);
 	}
@@ -224,4 +240,12 @@ export function createAppServer(options: AppServerOptions): Server {
 			else response.destroy();
 		}
 	});
+}
+
+function statOrNull(file: string): Stats | null {
+	try {
+		return statSync(file);
+	} catch {
+		return null;
+	}
 }
