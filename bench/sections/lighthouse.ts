@@ -1,0 +1,237 @@
+// Lighthouse (mobile, its default simulated throttling) on the activity list, a ticket and the
+// scanner, signed in by a session put into localStorage before Lighthouse loads the page; the
+// JavaScript each route loads, as transferred and gzipped.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { chromium } from '@playwright/test';
+import lighthouse from 'lighthouse';
+import { freePort } from '../../scripts/lib/net.ts';
+import {
+	CHROMIUM_ARGS,
+	CHROMIUM_PATH,
+	ROOT,
+	TMP,
+	budget,
+	errorText,
+	kb,
+	median
+} from '../lib/common.ts';
+import type { Budget, Context, SectionResult, Table } from '../lib/common.ts';
+import { passwordSession, startApp } from '../lib/app.ts';
+import type { RunningApp } from '../lib/app.ts';
+
+interface PageSpec {
+	name: string;
+	employeePage: boolean;
+	account: string;
+	path: (app: RunningApp) => Promise<string>;
+}
+
+const PAGES: PageSpec[] = [
+	{
+		name: 'activity list (/)',
+		employeePage: true,
+		account: 'employee@union.example',
+		path: async () => '/'
+	},
+	{
+		name: 'ticket (/tickets/[id])',
+		employeePage: true,
+		account: 'employee@union.example',
+		path: async (app) => {
+			// The demo employee's admitted registration, or one made for the bench on an open activity.
+			const rows = await app.standIn.backend.transaction(async (tx) => {
+				const found = await tx.query<{ id: string }>(
+					`select r.id from private.registrations r join private.members m on m.id = r.member_id
+					where m.email = 'employee@union.example' and r.status = 'registered'
+					order by r.created_at limit 1`
+				);
+				if (found.length > 0) return found;
+				return tx.query<{ id: string }>(
+					`insert into private.registrations (activity_id, member_id, status, source)
+					select a.id, m.id, 'registered', 'self'
+					from private.activities a, private.members m
+					where m.email = 'employee@union.example' and a.status = 'published' and a.starts_at > now()
+						and (a.capacity is null or a.capacity > a.seats_taken)
+						and not exists (select 1 from private.registrations x where x.activity_id = a.id and x.member_id = m.id)
+					order by a.starts_at limit 1
+					returning id`
+				);
+			});
+			if (!rows[0]) throw new Error('the demo employee has no admitted registration');
+			return `/tickets/${rows[0].id}`;
+		}
+	},
+	{
+		name: 'scanner (/scan)',
+		employeePage: false,
+		account: 'organizer@union.example',
+		path: async () => '/scan'
+	}
+];
+
+interface Run {
+	performance: number;
+	accessibility: number;
+	bestPractices: number;
+	jsTransfer: number;
+	jsGzip: number;
+	jsFiles: number;
+	failedAudits: string[];
+}
+
+function gzipSizeOf(url: string, appUrl: string): number {
+	if (!url.startsWith(appUrl)) return 0;
+	try {
+		return gzipSync(readFileSync(join(ROOT, 'build', new URL(url).pathname)), { level: 9 }).length;
+	} catch {
+		return 0;
+	}
+}
+
+async function measure(app: RunningApp, spec: PageSpec, path: string): Promise<Run> {
+	const port = await freePort();
+	const profile = mkdtempSync(join(TMP, 'lh-profile-'));
+	const context = await chromium.launchPersistentContext(profile, {
+		executablePath: CHROMIUM_PATH,
+		headless: true,
+		args: [...CHROMIUM_ARGS, `--remote-debugging-port=${port}`]
+	});
+	try {
+		// The session, as supabase-js keeps it, set on the app's origin from a page that loads no
+		// app code (so no service worker is installed and Lighthouse's load is a first visit).
+		const session = await passwordSession(app, spec.account);
+		const page = await context.newPage();
+		await page.goto(`${app.url}/config.json`);
+		await page.evaluate(({ key, value }) => {
+			localStorage.setItem(key, value);
+		}, session);
+		await page.close();
+		const result = await lighthouse(`${app.url}${path}`, {
+			port,
+			output: 'json',
+			logLevel: 'error',
+			onlyCategories: ['performance', 'accessibility', 'best-practices'],
+			disableStorageReset: true,
+			formFactor: 'mobile'
+		});
+		const lhr = result?.lhr;
+		if (!lhr) throw new Error('Lighthouse returned no result');
+		const score = (id: string) => Math.round((lhr.categories[id]?.score ?? Number.NaN) * 100);
+		const requests = ((lhr.audits['network-requests']?.details as { items?: unknown[] } | undefined)
+			?.items ?? []) as { url: string; resourceType?: string; transferSize?: number }[];
+		const scripts = requests.filter((r) => r.resourceType === 'Script');
+		const failedAudits = Object.values(lhr.audits)
+			.filter(
+				(a) =>
+					a.score !== null &&
+					a.score < 0.9 &&
+					a.scoreDisplayMode !== 'informative' &&
+					a.scoreDisplayMode !== 'manual' &&
+					a.scoreDisplayMode !== 'notApplicable'
+			)
+			.map((a) => a.id);
+		return {
+			performance: score('performance'),
+			accessibility: score('accessibility'),
+			bestPractices: score('best-practices'),
+			jsTransfer: scripts.reduce((n, r) => n + (r.transferSize ?? 0), 0),
+			jsGzip: scripts.reduce((n, r) => n + gzipSizeOf(r.url, app.url), 0),
+			jsFiles: scripts.length,
+			failedAudits
+		};
+	} finally {
+		await context.close();
+		rmSync(profile, { recursive: true, force: true });
+	}
+}
+
+export async function lighthouseSection(ctx: Context): Promise<Omit<SectionResult, 'seconds'>> {
+	const runs = ctx.quick ? 1 : Math.min(ctx.runs, 2);
+	const app = await startApp(ctx.log);
+	const table: Table = {
+		head: [
+			'page',
+			'performance',
+			'accessibility',
+			'best practices',
+			'JS transferred',
+			'JS gzipped',
+			'JS files',
+			'audits below 0.9'
+		],
+		rows: []
+	};
+	const budgets: Budget[] = [];
+	const notes: string[] = [
+		`Lighthouse ${(JSON.parse(readFileSync(join(ROOT, 'node_modules', 'lighthouse', 'package.json'), 'utf8')) as { version: string }).version}, mobile form factor with its default simulated throttling (slow 4G, 4× CPU), categories performance, accessibility and best practices; medians of the runs. The built app is served by scripts/lib/static-server.ts (as \`npm start\` serves it: CSP, caching, no compression) with a stand-in on the seeded demo union.`,
+		"Signed in: a session from the stand-in's password grant is put into localStorage (supabase-js's key) on the app's origin before Lighthouse loads the page; the page is loaded for the first time in that profile (no service worker, empty cache).",
+		"JS transferred: the scripts in Lighthouse's network records (the static server does not compress, so this is the raw size); JS gzipped: the same files gzipped (level 9), what a compressing server or CDN would send."
+	];
+	const data: Record<string, Run[]> = {};
+	try {
+		for (const spec of PAGES) {
+			let path: string;
+			try {
+				path = await spec.path(app);
+			} catch (error) {
+				notes.push(`${spec.name}: not measured: ${errorText(error)}`);
+				continue;
+			}
+			const list: Run[] = [];
+			for (let run = 0; run < runs; run++) {
+				ctx.log(`lighthouse: ${spec.name} run ${run + 1}/${runs}`);
+				try {
+					list.push(await measure(app, spec, path));
+				} catch (error) {
+					notes.push(`${spec.name} run ${run + 1}: ${errorText(error)}`);
+				}
+			}
+			if (list.length === 0) continue;
+			data[spec.name] = list;
+			const perf = median(list.map((r) => r.performance));
+			const a11y = median(list.map((r) => r.accessibility));
+			const gz = median(list.map((r) => r.jsGzip));
+			table.rows.push([
+				spec.name,
+				perf,
+				a11y,
+				median(list.map((r) => r.bestPractices)),
+				kb(median(list.map((r) => r.jsTransfer))),
+				kb(gz),
+				median(list.map((r) => r.jsFiles)),
+				[...new Set(list.flatMap((r) => r.failedAudits))].join(', ') || '–'
+			]);
+			budgets.push(
+				budget(`Lighthouse performance, ${spec.name}`, perf, 95, (v) => String(v), {
+					atLeast: true
+				})
+			);
+			budgets.push(
+				budget(`Lighthouse accessibility, ${spec.name}`, a11y, 100, (v) => String(v), {
+					atLeast: true
+				})
+			);
+			if (spec.employeePage)
+				budgets.push(budget(`Initial JS gzipped, ${spec.name}`, gz, 100 * 1024, kb));
+		}
+	} finally {
+		await app.close();
+	}
+	return {
+		id: 'lighthouse',
+		title: 'Lighthouse (mobile) and JavaScript per route',
+		status:
+			table.rows.length === PAGES.length
+				? 'measured'
+				: table.rows.length > 0
+					? 'partial'
+					: 'failed',
+		runs,
+		notes,
+		tables: [table],
+		budgets,
+		data
+	};
+}
