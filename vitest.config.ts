@@ -5,6 +5,7 @@
 //   standin   tests/standin/**/*.test.ts       the local Supabase stand-in over HTTP
 //   database  supabase/tests/**/*.test.ts      migrations and RLS on PGlite, and on PostgreSQL when
 //                                              UNION_TEST_PG_URL is set (npm test sets it)
+//   security  tests/security/**/*.test.ts      abuse/fault catalogues, function sweep, fuzzing, headers
 import { defineConfig, mergeConfig, type ViteUserConfig } from 'vitest/config';
 import viteConfig from './vite.config.ts';
 
@@ -63,6 +64,18 @@ export default mergeConfig(
 						include: ['supabase/tests/**/*.test.ts'],
 						// PGlite starts cold in 3–6 s per instance; PostgreSQL setup is faster but
 						// migrations run per file.
+						testTimeout: 60_000,
+						hookTimeout: 120_000
+					}
+				},
+				{
+					extends: true,
+					test: {
+						// The abuse and fault catalogues over HTTP, the function sweep, fuzzing and
+						// headers (tests/security/catalogue.ts lists every case and where it is tested).
+						name: 'security',
+						environment: 'node',
+						include: ['tests/security/**/*.test.ts'],
 						testTimeout: 60_000,
 						hookTimeout: 120_000
 					}

@@ -154,6 +154,16 @@ async function main(): Promise<number> {
 		passed++;
 		console.log(green(`✓ ${step.title} ${dim(`(${seconds(started)})`)}`));
 	}
+	// The abuse/fault catalogue summary (tests/security/catalogue.ts); after a build it also
+	// scans build/ for secret keys (B10) and fails when it finds one.
+	heading('Security and reliability catalogue');
+	const scan = steps.some((step) => step.name === 'build') ? [] : ['--no-scan'];
+	if (
+		(await run(process.execPath, [join(projectRoot, 'scripts/security-summary.ts'), ...scan])) !== 0
+	) {
+		console.log(`steps: ${passed} passed, 1 failed`);
+		return 1;
+	}
 	console.log(
 		`\n${green(bold(`All ${steps.length} steps passed`))} in ${seconds(startedAll)} ${dim(`(${timings.join(', ')})`)}`
 	);
