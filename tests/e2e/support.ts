@@ -50,16 +50,6 @@ export async function waitForCode(
 	throw new Error(`no sign-in code arrived for ${email}`);
 }
 
-// The stand-in sends one code per address every 5 s (GoTrue's email rate limit, scaled down).
-const OTP_SPACING_MS = 5_500;
-const lastOtpAt = new Map<string, number>();
-
-async function spaceOtp(email: string): Promise<void> {
-	const wait = (lastOtpAt.get(email) ?? 0) + OTP_SPACING_MS - Date.now();
-	if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-	lastOtpAt.set(email, Date.now());
-}
-
 /**
  * Signs in on the page as a member would: the email, "发送验证码", the code from the mailbox
  * (the field submits itself at six digits). Resolves once the app has left /login.
@@ -68,7 +58,6 @@ export async function signInWithOtp(page: Page, email: string, next = '/'): Prom
 	const config = await readConfig(page.request);
 	await page.goto(next);
 	await expect(page).toHaveURL(/\/login/);
-	await spaceOtp(email);
 	const before = await lastMailId(config, email);
 	await page.getByRole('textbox', { name: '邮箱', exact: true }).fill(email);
 	await page.getByRole('button', { name: '发送验证码' }).click();
@@ -82,7 +71,6 @@ export async function apiClientFor(config: RuntimeConfig, email: string): Promis
 	const client = createClient(config.supabaseUrl, config.supabaseKey, {
 		auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false }
 	});
-	await spaceOtp(email);
 	const before = await lastMailId(config, email);
 	const sent = await client.auth.signInWithOtp({ email, options: { shouldCreateUser: true } });
 	if (sent.error) throw sent.error;

@@ -16,25 +16,130 @@ export type Database = {
             "apply_actions":
 { Args: { "actions": Json,"device_id": string,"sent_at": string }; Returns: Json
                            },
+"cancel_activity":
+{ Args: { "activity_id": string,"reason": string }; Returns: Json
+                           },
+"cancel_on_behalf":
+{ Args: { "activity_id": string,"member_ids": (string)[] }; Returns: Json
+                           },
 "cancel_registration":
 { Args: { "activity_id": string }; Returns: Json
+                           },
+"close_activity":
+{ Args: { "activity_id": string }; Returns: Json
+                           },
+"copy_activity":
+{ Args: { "activity_id": string,"shift_days"?: number }; Returns: Json
+                           },
+"decide_registration":
+{ Args: { "decision": string,"note"?: string,"registration_id": string }; Returns: Json
+                           },
+"delete_session":
+{ Args: { "session_id": string }; Returns: Json
                            },
 "draw_lottery":
 { Args: { "activity_id": string }; Returns: Json
                            },
+"generate_sessions":
+{ Args: { "activity_id": string,"capacity"?: number,"days"?: (string)[],"end_time": string,"from_date"?: string,"label"?: string,"start_time": string,"to_date"?: string,"weekdays"?: (number)[] }; Returns: Json
+                           },
 "get_activity":
 { Args: { "activity_id": string }; Returns: Json
+                           },
+"get_activity_admin":
+{ Args: { "activity_id": string }; Returns: Json
+                           },
+"get_checkin_counter":
+{ Args: { "activity_id": string,"day"?: string }; Returns: Json
+                           },
+"get_checkin_roster":
+{ Args: { "activity_id": string }; Returns: Json
+                           },
+"grant_checkin_staff":
+{ Args: { "activity_id": string,"employee_no": string }; Returns: Json
+                           },
+"grant_role":
+{ Args: { "employee_no": string,"role": string,"unit_code"?: string }; Returns: Json
+                           },
+"import_roster":
+{ Args: { "full"?: boolean,"left_on"?: string,"mode"?: string,"rows": Json }; Returns: Json
+                           },
+"import_units":
+{ Args: { "mode"?: string,"rows": Json }; Returns: Json
                            },
 "list_activities":
 { Args: Record<PropertyKey, never>; Returns: {
               "admission": string,"cancel_deadline": string,"capacity": number,"category": string,"eligible": boolean,"ends_at": string,"guests_max": number,"id": string,"ineligible_reason": string,"my_registration_status": string,"place": string,"seats_taken": number,"server_now": string,"session_count": number,"signup_closes_at": string,"signup_opens_at": string,"starts_at": string,"status": string,"title": string,"version": number,"waitlist_enabled": boolean
             }[]
                            },
+"list_activity_staff":
+{ Args: { "activity_id": string }; Returns: Json
+                           },
+"list_checkin_activities":
+{ Args: Record<PropertyKey, never>; Returns: Json
+                           },
+"list_checkin_conflicts":
+{ Args: { "activity_id"?: string,"include_reviewed"?: boolean }; Returns: Json
+                           },
+"list_managed_activities":
+{ Args: Record<PropertyKey, never>; Returns: Json
+                           },
 "list_my_registrations":
 { Args: Record<PropertyKey, never>; Returns: Json
                            },
+"list_registrations":
+{ Args: { "activity_id": string }; Returns: Json
+                           },
+"list_staff":
+{ Args: Record<PropertyKey, never>; Returns: Json
+                           },
+"move_from_waitlist":
+{ Args: { "registration_id": string }; Returns: Json
+                           },
+"publish_activity":
+{ Args: { "activity_id": string }; Returns: Json
+                           },
+"record_paper_attendance":
+{ Args: { "activity_id": string,"day": string,"member_ids": (string)[] }; Returns: Json
+                           },
+"report_drilldown":
+{ Args: { "categories"?: (string)[],"figure"?: string,"group_by"?: string,"group_key"?: string,"period_end": string,"period_start": string,"row_limit"?: number,"unit_id"?: string }; Returns: {
+              "activity_id": string,"activity_title": string,"attendances": number,"day": string,"employee_no": string,"guests": number,"member_id": string,"member_name": string,"member_unit_id": string,"member_unit_name": string,"paper": boolean
+            }[]
+                           },
+"report_participation":
+{ Args: { "categories"?: (string)[],"group_by"?: string,"headcount_basis"?: string,"period_end": string,"period_start": string,"unit_id"?: string }; Returns: {
+              "activities": number,"admitted_days": number,"attendances": number,"depth": number,"group_date": string,"group_key": string,"group_label": string,"guest_attendances": number,"headcount": number,"parent_key": string,"participants": number,"participation_rate": number,"prev_activities": number,"prev_admitted_days": number,"prev_attendances": number,"prev_guest_attendances": number,"prev_headcount": number,"prev_participants": number,"prev_participation_rate": number,"prev_registrations_admitted": number,"prev_show_up_rate": number,"registrations_admitted": number,"show_up_rate": number
+            }[]
+                           },
+"report_summary_text":
+{ Args: { "unit_id"?: string,"year": number }; Returns: string
+                           },
+"review_check_in":
+{ Args: { "check_in_id": string,"decision": string,"note"?: string }; Returns: Json
+                           },
+"revoke_role":
+{ Args: { "role_id": string }; Returns: Json
+                           },
+"revoke_staff_role":
+{ Args: { "role_id": string }; Returns: Json
+                           },
+"save_activity":
+{ Args: { "activity": Json }; Returns: Json
+                           },
+"search_walk_in_members":
+{ Args: { "activity_id": string,"query": string }; Returns: {
+              "employee_no": string,"member_id": string,"name": string,"phone_suffix": string,"registration_status": string,"unit_name": string
+            }[]
+                           },
 "sign_up":
 { Args: { "activity_id": string,"answers"?: Json,"guest_names"?: (string)[],"session_id"?: string }; Returns: Json
+                           },
+"sign_up_on_behalf":
+{ Args: { "activity_id": string,"answers"?: Json,"guest_names"?: (string)[],"member_ids": (string)[],"session_id"?: string }; Returns: Json
+                           },
+"update_session":
+{ Args: { "capacity": number,"label"?: string,"session_id": string }; Returns: Json
                            },
 "whoami":
 { Args: Record<PropertyKey, never>; Returns: Json

@@ -1,7 +1,7 @@
 // The report functions of supabase/migrations/*_reports.sql, parsed into the export model.
 import type { UnionClient } from '#lib/data/client.ts';
 import type { FigureRow, Figures, Grouping } from '#lib/domain/export-report.ts';
-import { num, numOrNull, officeRpc, rows, str, strOrNull, bool, type Row } from './api.ts';
+import { num, numOrNull, officeRpc, rows, str, strOrNull, bool, type Row } from './office-rpc.ts';
 
 export interface Period {
 	start: string;
