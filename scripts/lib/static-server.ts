@@ -154,7 +154,10 @@ export function createAppServer(options: AppServerOptions): Server {
 		]
 			.filter((candidate) => accepted.includes(candidate.encoding))
 			.map((candidate) => ({ ...candidate, stats: statOrNull(found.file + candidate.suffix) }))
-			.find((candidate) => candidate.stats !== null);
+			// A twin older than its file is stale (the file was changed after the build).
+			.find(
+				(candidate) => candidate.stats !== null && candidate.stats.mtimeMs >= found.stats.mtimeMs
+			);
 		const file = twin ? found.file + twin.suffix : found.file;
 		const size = twin?.stats?.size ?? found.stats.size;
 		response.writeHead(status, {

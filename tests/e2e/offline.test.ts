@@ -534,13 +534,14 @@ test.describe('offline engine', () => {
 		await expect(page.getByTestId('outcome')).toContainText('已保存在本机，等待同步');
 		const saved = (await rows(page)).filter((row) => row.status === 'pending');
 		expect(saved).toHaveLength(1);
+		// Held back (before going online, or the flusher sends it at once) so the action is still
+		// pending when the update is applied.
+		await context.route('**/rest/v1/rpc/apply_actions', (route) => route.abort('failed'));
 		await goOnline(context);
 		// A new version: the deployed worker changes by one byte; the page finds it on update().
 		const file = 'build/service-worker.js';
 		const original = readFileSync(file, 'utf8');
 		writeFileSync(file, `${original}\n// next version ${Date.now()}\n`);
-		// Held back meanwhile so the action is still pending when the update is applied.
-		await context.route('**/rest/v1/rpc/apply_actions', (route) => route.abort('failed'));
 		try {
 			await page.evaluate(async () => {
 				const registration = await navigator.serviceWorker.getRegistration();
@@ -568,6 +569,8 @@ test.describe('offline engine', () => {
 		context
 	}) => {
 		await signIn(page);
+		// Offline navigation below needs the service worker in control.
+		await controlledBySw(page);
 		const owner = (await hookState(page)).userId!;
 		const activities = [await nextActivity(), await nextActivity()];
 		for (const id of activities) await openActivity(page, id);
