@@ -32,6 +32,7 @@ const APPLY = 'supabase/tests/04-apply-actions.test.ts';
 const OUTBOX = 'tests/offline/outbox.test.ts';
 const OFFLINE_STANDIN = 'tests/offline/standin.test.ts';
 const E2E_OFFLINE = 'tests/e2e/offline.test.ts';
+const E2E_SCANNER = 'tests/e2e/scanner.test.ts';
 const OUTBOX_PROPERTY = 'src/lib/domain/outbox.property.test.ts';
 const CSV_PROPERTY = 'src/lib/domain/csv.property.test.ts';
 
@@ -494,7 +495,7 @@ export const CATALOGUE: CatalogueCase[] = [
 		title: 'Offline scans survive reload',
 		status: 'referenced',
 		where: [at(E2E_OFFLINE, 'T33 ')],
-		why: 'with sign-ups; the scanner UI is being built'
+		why: 'with sign-ups; offline scans are in the scanner e2e (T37)'
 	},
 	{
 		id: 'T34',
@@ -505,8 +506,8 @@ export const CATALOGUE: CatalogueCase[] = [
 	{
 		id: 'T35',
 		title: 'Page killed mid-request',
-		status: 'not yet',
-		why: 'the server half is T34/T36; a page.close() mid-request browser test is not written'
+		status: 'referenced',
+		where: [at(E2E_OFFLINE, 'T35 ')]
 	},
 	{
 		id: 'T36',
@@ -517,8 +518,8 @@ export const CATALOGUE: CatalogueCase[] = [
 	{
 		id: 'T37',
 		title: 'Two organizer phones offline',
-		status: 'not yet',
-		why: 'needs the scanner UI (in progress); the server outcome is A5 T25'
+		status: 'referenced',
+		where: [at(E2E_SCANNER, 'T37 ')]
 	},
 	{
 		id: 'T38',
@@ -543,17 +544,16 @@ export const CATALOGUE: CatalogueCase[] = [
 		title: 'Logout with pending, then another user',
 		status: 'referenced',
 		where: [
+			at(E2E_OFFLINE, 'T41 '),
 			at(OUTBOX, 'I4 actions of another user are never sent'),
 			at(OUTBOX_PROPERTY, 'I1 I2 I4 ')
-		],
-		why: 'engine and property level; no two-user browser test yet'
+		]
 	},
 	{
 		id: 'T42',
 		title: 'Captive portal / 503 (browser)',
 		status: 'referenced',
-		where: [at(OUTBOX, 'T10 '), at(OUTBOX, 'Retry-After on 503/429')],
-		why: 'engine level; no browser test'
+		where: [at(E2E_OFFLINE, 'T42 '), at(OUTBOX, 'T10 '), at(OUTBOX, 'Retry-After on 503/429')]
 	},
 	{ id: 'T43', title: 'Multi-tab flush', status: 'referenced', where: [at(E2E_OFFLINE, 'T43 ')] },
 	{
@@ -571,7 +571,7 @@ export const CATALOGUE: CatalogueCase[] = [
 	{
 		id: 'T46',
 		title: 'Storage persistence request',
-		status: 'not yet',
-		why: 'persist() is requested by the app; not asserted in a browser test'
+		status: 'referenced',
+		where: [at(E2E_OFFLINE, 'T46 ')]
 	}
 ];
