@@ -1,6 +1,8 @@
 import type { LayoutLoad } from './$types';
 import { createUnionClient } from '#lib/data/client.ts';
 import { loadRuntimeConfig } from '#lib/data/config.ts';
+import { locale } from '#lib/i18n/locale.svelte.ts';
+import { loadDictionary } from '#lib/i18n/translate.ts';
 import { initSession, type SessionState } from '#lib/state/session.svelte.ts';
 import { initSync } from '#lib/state/sync.svelte.ts';
 
@@ -11,8 +13,13 @@ export const prerender = false;
 export type Boot = { ok: true; session: SessionState } | { ok: false; problem: string };
 
 export const load: LayoutLoad = async ({ fetch }) => {
-	const config = await loadRuntimeConfig(fetch);
-	if (!config.ok) return { boot: { ok: false, problem: config.problem } satisfies Boot };
+	// An English reader's words arrive with the configuration, not after the first paint.
+	const [config] = await Promise.all([loadRuntimeConfig(fetch), locale.ready]);
+	if (!config.ok) {
+		// The configuration page speaks both languages.
+		await loadDictionary('en').catch(() => undefined);
+		return { boot: { ok: false, problem: config.problem } satisfies Boot };
+	}
 	const session = initSession(createUnionClient(config.config));
 	// The offline engine (outbox, flusher, read cache) follows the session from here on.
 	initSync(config.config, session);

@@ -37,3 +37,39 @@ test('the runtime configuration points at the stand-in with the anon key only', 
 	};
 	expect(claims.role).toBe('anon');
 });
+
+test('English is fetched when chosen, kept across a reload, and Chinese comes back on request', async ({
+	page
+}) => {
+	const scripts: string[] = [];
+	page.on('request', (request) => {
+		if (request.resourceType() === 'script') scripts.push(request.url());
+	});
+	await page.goto('/login');
+	await expect(page.getByRole('heading', { level: 1, name: '登录' })).toBeVisible();
+	// The English words are not part of the first load: switching fetches them.
+	const firstLoad = scripts.length;
+	await page.getByRole('button', { name: 'Switch to English' }).click();
+	await expect(page.getByRole('heading', { level: 1, name: 'Sign in' })).toBeVisible();
+	await expect(page.locator('html')).toHaveAttribute('lang', 'en');
+	expect(scripts.length).toBeGreaterThan(firstLoad);
+
+	// Remembered: the next visit renders English straight away, never a Chinese heading first.
+	await page.addInitScript(() => {
+		new MutationObserver(() => {
+			const heading = document.querySelector('h1');
+			if (heading?.textContent.includes('登录')) {
+				Object.assign(window, { __sawChinese: true });
+			}
+		}).observe(document, { subtree: true, childList: true, characterData: true });
+	});
+	await page.reload();
+	await expect(page.getByRole('heading', { level: 1, name: 'Sign in' })).toBeVisible();
+	expect(await page.evaluate(() => (window as { __sawChinese?: boolean }).__sawChinese)).toBe(
+		undefined
+	);
+
+	await page.getByRole('button', { name: '切换到中文' }).click();
+	await expect(page.getByRole('heading', { level: 1, name: '登录' })).toBeVisible();
+	await expect(page.locator('html')).toHaveAttribute('lang', 'zh-CN');
+});

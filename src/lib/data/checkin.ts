@@ -1,7 +1,7 @@
 // Typed wrappers of the check-in API (supabase/migrations/20261123000600_checkin.sql and
 // 20261123000700_checkin_staff.sql). Answers are parsed here, so a drifted shape is a clear
 // 'bad_response' and never `undefined` deep inside the scanner.
-import { z } from 'zod';
+import { z } from '#lib/domain/zod.ts';
 import {
 	CHECK_IN_KINDS,
 	REGISTRATION_STATUSES,
@@ -12,43 +12,45 @@ import type { UnionClient } from './client.ts';
 import { AppError } from './errors.ts';
 import { callRpc } from './rpc.ts';
 
-function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+function parse<T>(schema: z.ZodMiniType<T>, value: unknown, what: string): T {
 	const parsed = schema.safeParse(value);
 	if (!parsed.success) throw new AppError('bad_response', `${what}: ${parsed.error.message}`);
 	return parsed.data;
 }
 
 const text = z.string();
-const nullableText = z.string().nullable();
+const nullableText = z.nullable(z.string());
+const textOrEmpty = z.pipe(
+	z.nullable(z.string()),
+	z.transform((v) => v ?? '')
+);
+const listOrEmpty = z.pipe(
+	z.nullable(z.array(text)),
+	z.transform((v) => v ?? [])
+);
 
-const RosterSchema: z.ZodType<Roster> = z.object({
+const RosterSchema: z.ZodMiniType<Roster> = z.object({
 	activity: z.object({
 		id: text,
 		title: text,
 		status: text,
 		starts_at: text,
 		ends_at: text,
-		place: z
-			.string()
-			.nullable()
-			.transform((v) => v ?? ''),
+		place: textOrEmpty,
 		walk_in_allowed: z.boolean(),
-		guests_max: z.number().int(),
+		guests_max: z.int(),
 		days: z.array(text),
 		sessions: z.array(
 			z.object({
 				id: text,
-				label: z
-					.string()
-					.nullable()
-					.transform((v) => v ?? ''),
+				label: textOrEmpty,
 				starts_at: text,
 				ends_at: text,
-				capacity: z.number().int().nullable()
+				capacity: z.nullable(z.int())
 			})
 		)
 	}),
-	version: z.number().int(),
+	version: z.int(),
 	entries: z.array(
 		z.object({
 			registration_id: text,
@@ -59,10 +61,7 @@ const RosterSchema: z.ZodType<Roster> = z.object({
 			unit_name: text,
 			status: z.enum(REGISTRATION_STATUSES),
 			session_id: nullableText,
-			guest_names: z
-				.array(text)
-				.nullable()
-				.transform((v) => v ?? []),
+			guest_names: listOrEmpty,
 			ticket_hash: text
 		})
 	),
@@ -73,34 +72,28 @@ const RosterSchema: z.ZodType<Roster> = z.object({
 			registration_id: nullableText,
 			day: text,
 			kind: z.enum(CHECK_IN_KINDS),
-			undoes: z
-				.array(text)
-				.nullable()
-				.transform((v) => v ?? []),
-			guests_checked_in: z.number().int(),
+			undoes: listOrEmpty,
+			guests_checked_in: z.int(),
 			device_id: text,
 			server_time: text,
-			flags: z
-				.array(text)
-				.nullable()
-				.transform((v) => v ?? [])
+			flags: listOrEmpty
 		})
 	),
 	server_now: text
 });
 
-const CounterSchema: z.ZodType<ServerCounter> = z.object({
+const CounterSchema: z.ZodMiniType<ServerCounter> = z.object({
 	day: text,
-	checked_in: z.number().int(),
-	admitted: z.number().int(),
-	guests: z.number().int(),
-	provisional: z.number().int(),
+	checked_in: z.int(),
+	admitted: z.int(),
+	guests: z.int(),
+	provisional: z.int(),
 	sessions: z.array(
 		z.object({
 			session_id: text,
 			starts_at: text,
-			admitted: z.number().int(),
-			checked_in: z.number().int()
+			admitted: z.int(),
+			checked_in: z.int()
 		})
 	)
 });
@@ -139,8 +132,8 @@ export interface ScanActivity {
 	manages: boolean;
 }
 
-const ScanActivitySchema = z
-	.object({
+const ScanActivitySchema = z.pipe(
+	z.object({
 		id: text,
 		title: text,
 		status: text,
@@ -150,8 +143,8 @@ const ScanActivitySchema = z
 		walk_in_allowed: z.boolean(),
 		days: z.array(text),
 		manages: z.boolean()
-	})
-	.transform((a): ScanActivity => ({
+	}),
+	z.transform((a): ScanActivity => ({
 		id: a.id,
 		title: a.title,
 		status: a.status,
@@ -161,7 +154,8 @@ const ScanActivitySchema = z
 		walkInAllowed: a.walk_in_allowed,
 		days: a.days,
 		manages: a.manages
-	}));
+	}))
+);
 
 /** The activities the caller may check people in for, from yesterday on. */
 export async function listCheckinActivities(client: UnionClient): Promise<ScanActivity[]> {
@@ -227,8 +221,8 @@ export interface Conflict {
 	review: { decision: string; note: string; decidedAt: string; decidedBy: string | null } | null;
 }
 
-const ConflictSchema = z
-	.object({
+const ConflictSchema = z.pipe(
+	z.object({
 		check_in_id: text,
 		activity_id: text,
 		activity_title: text,
@@ -241,11 +235,11 @@ const ConflictSchema = z
 		device_time: nullableText,
 		server_time: text,
 		recorded_by: nullableText,
-		review: z
-			.object({ decision: text, note: text, decided_at: text, decided_by: nullableText })
-			.nullable()
-	})
-	.transform((c): Conflict => ({
+		review: z.nullable(
+			z.object({ decision: text, note: text, decided_at: text, decided_by: nullableText })
+		)
+	}),
+	z.transform((c): Conflict => ({
 		checkInId: c.check_in_id,
 		activityId: c.activity_id,
 		activityTitle: c.activity_title,
@@ -267,7 +261,8 @@ const ConflictSchema = z
 						decidedAt: c.review.decided_at,
 						decidedBy: c.review.decided_by
 					}
-	}));
+	}))
+);
 
 export async function listConflicts(
 	client: UnionClient,
@@ -303,23 +298,24 @@ export interface StaffGrant {
 	grantedBy: string | null;
 }
 
-const StaffSchema = z
-	.object({
+const StaffSchema = z.pipe(
+	z.object({
 		role_id: text,
 		name: text,
 		employee_no: text,
-		unit_name: nullableText.optional(),
+		unit_name: z.optional(nullableText),
 		granted_at: text,
-		granted_by: nullableText.optional()
-	})
-	.transform((s): StaffGrant => ({
+		granted_by: z.optional(nullableText)
+	}),
+	z.transform((s): StaffGrant => ({
 		roleId: s.role_id,
 		name: s.name,
 		employeeNo: s.employee_no,
 		unitName: s.unit_name ?? null,
 		grantedAt: s.granted_at,
 		grantedBy: s.granted_by ?? null
-	}));
+	}))
+);
 
 export async function listActivityStaff(
 	client: UnionClient,

@@ -20,7 +20,7 @@ export async function officeRpc(
 ): Promise<unknown> {
 	let response: RpcResponse;
 	try {
-		response = await (client as unknown as { rpc: UntypedRpc }).rpc(fn, args);
+		response = await (client.rest as unknown as { rpc: UntypedRpc }).rpc(fn, args);
 	} catch (error) {
 		throw new AppError('network', String(error));
 	}

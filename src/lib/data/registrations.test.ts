@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from './errors.ts';
-import {
-	parseActivityDetail,
-	parseMyRegistration,
-	parseQuestions,
-	parseSignUpResult
-} from './registrations.ts';
+import { parseActivityDetail, parseQuestions } from './activity-detail.ts';
+import { parseMyRegistration, parseSignUpResult } from './registrations.ts';
 
 const registration = {
 	id: 'r1',
@@ -106,6 +102,43 @@ describe('parseQuestions', () => {
 			}
 		]);
 		expect(parseQuestions(null)).toEqual([]);
+	});
+
+	it('refuses questions it cannot read: no id, no label, options missing, a number as text', () => {
+		const bad = [
+			{ id: '', kind: 'text', label: { zh: '备注' } },
+			{ id: 'x', kind: 'text' },
+			{ id: 'x', kind: 'choice', label: { zh: '套餐' } },
+			{ id: 'x', kind: 'number', label: { zh: '年龄' }, min: '18' },
+			{ id: 'x', kind: 'text', label: { zh: '备注' }, max_length: 1.5 },
+			{ id: 'x', kind: 'text', label: { zh: '备注' }, required: 'yes' }
+		];
+		for (const question of bad) {
+			expect(() => parseQuestions([question]), JSON.stringify(question)).toThrow(AppError);
+		}
+		expect(() => parseQuestions({})).toThrow(AppError);
+	});
+
+	it('reads choices with their labels and keeps required', () => {
+		expect(
+			parseQuestions([
+				{
+					id: 'package',
+					kind: 'choice',
+					required: true,
+					label: { zh: '套餐', en: 'Package' },
+					options: [{ value: 'A', label: { zh: '基础' } }]
+				}
+			])
+		).toEqual([
+			{
+				id: 'package',
+				kind: 'choice',
+				required: true,
+				label: { zh: '套餐', en: 'Package' },
+				options: [{ value: 'A', label: { zh: '基础', en: '' } }]
+			}
+		]);
 	});
 
 	it('refuses a kind it cannot show', () => {

@@ -1,20 +1,10 @@
-import { z } from 'zod';
 import {
 	ACTIVITY_CATEGORIES,
 	ACTIVITY_STATUSES,
 	ADMISSION_MODES,
-	INELIGIBLE_REASONS,
 	REGISTRATION_STATUSES
 } from '#lib/domain/activity.ts';
-import type {
-	ActivityDetail,
-	ActivitySession,
-	MyRegistration,
-	Registration,
-	SignUpResult
-} from '#lib/domain/activity-detail.ts';
-import { DEFAULT_TEXT_MAX_LENGTH, type Question } from '#lib/domain/questions.ts';
-import type { Gender, MemberType } from '#lib/domain/whoami.ts';
+import type { MyRegistration, Registration, SignUpResult } from '#lib/domain/activity-detail.ts';
 import type { UnionClient } from './client.ts';
 import type { Json } from './database.types.ts';
 import { AppError } from './errors.ts';
@@ -24,9 +14,7 @@ import {
 	readBoolean,
 	readDate,
 	readEnum,
-	readInteger,
 	readNullableDate,
-	readNullableEnum,
 	readNullableInteger,
 	readNullableString,
 	readString,
@@ -34,10 +22,7 @@ import {
 } from './parse.ts';
 import { callRpc } from './rpc.ts';
 
-const GENDERS = ['female', 'male'] as const;
-const MEMBER_TYPES = ['staff', 'contract', 'retired'] as const;
-
-function readNullableList<T extends string>(
+export function readNullableList<T extends string>(
 	object: JsonObject,
 	key: string,
 	allowed?: readonly T[]
@@ -52,58 +37,6 @@ function readNullableList<T extends string>(
 		}
 		return item as T;
 	});
-}
-
-// Questions are JSON the office wrote: read them with the same defaults the server applies.
-const labelSchema = z
-	.object({ zh: z.string(), en: z.string().optional() })
-	.transform((label) => ({ zh: label.zh, en: label.en ?? '' }));
-const questionBase = {
-	id: z.string().min(1),
-	label: labelSchema,
-	required: z
-		.boolean()
-		.nullish()
-		.transform((value) => value ?? false)
-};
-const questionWire = z.discriminatedUnion('kind', [
-	z.object({
-		...questionBase,
-		kind: z.literal('choice'),
-		options: z.array(z.object({ value: z.string(), label: labelSchema }))
-	}),
-	z
-		.object({ ...questionBase, kind: z.literal('text'), max_length: z.number().int().nullish() })
-		.transform(({ max_length, ...rest }) => ({
-			...rest,
-			maxLength: max_length ?? DEFAULT_TEXT_MAX_LENGTH
-		})),
-	z
-		.object({
-			...questionBase,
-			kind: z.literal('number'),
-			min: z.number().nullish(),
-			max: z.number().nullish()
-		})
-		.transform(({ min, max, ...rest }) => ({ ...rest, min: min ?? null, max: max ?? null }))
-]);
-
-export function parseQuestions(value: unknown): Question[] {
-	const result = z.array(questionWire).safeParse(value ?? []);
-	if (!result.success) throw new AppError('bad_response', `questions: ${result.error.message}`);
-	return result.data;
-}
-
-function parseSession(value: unknown): ActivitySession {
-	const row = asObject(value, 'session');
-	return {
-		id: readString(row, 'id'),
-		label: readNullableString(row, 'label') ?? '',
-		startsAt: readDate(row, 'starts_at'),
-		endsAt: readDate(row, 'ends_at'),
-		capacity: readNullableInteger(row, 'capacity'),
-		seatsTaken: readInteger(row, 'seats_taken')
-	};
 }
 
 export function parseRegistration(value: unknown): Registration {
@@ -121,43 +54,6 @@ export function parseRegistration(value: unknown): Registration {
 		createdAt: readDate(row, 'created_at'),
 		updatedAt: readDate(row, 'updated_at'),
 		generation: readNullableInteger(row, 'generation')
-	};
-}
-
-export function parseActivityDetail(value: unknown): ActivityDetail {
-	const row = asObject(value, 'activity');
-	return {
-		id: readString(row, 'id'),
-		title: readString(row, 'title'),
-		description: readNullableString(row, 'description') ?? '',
-		category: readEnum(row, 'category', ACTIVITY_CATEGORIES),
-		status: readEnum(row, 'status', ACTIVITY_STATUSES),
-		startsAt: readDate(row, 'starts_at'),
-		endsAt: readDate(row, 'ends_at'),
-		place: readString(row, 'place'),
-		capacity: readNullableInteger(row, 'capacity'),
-		seatsTaken: readInteger(row, 'seats_taken'),
-		signupOpensAt: readNullableDate(row, 'signup_opens_at'),
-		signupClosesAt: readNullableDate(row, 'signup_closes_at'),
-		cancelDeadline: readNullableDate(row, 'cancel_deadline'),
-		admission: readEnum(row, 'admission', ADMISSION_MODES),
-		waitlistEnabled: readBoolean(row, 'waitlist_enabled'),
-		guestsMax: readInteger(row, 'guests_max'),
-		eligibleGenders: readNullableList<Gender>(row, 'eligible_genders', GENDERS),
-		eligibleMemberTypes: readNullableList<MemberType>(row, 'eligible_member_types', MEMBER_TYPES),
-		eligibleUnitNames: readNullableList(row, 'eligible_unit_names'),
-		ownerUnitName: readNullableString(row, 'owner_unit_name'),
-		questions: parseQuestions(row.questions),
-		cancelledReason: readNullableString(row, 'cancelled_reason'),
-		waitlistLength: readNullableInteger(row, 'waitlist_length') ?? 0,
-		sessions: asArray(row.sessions ?? [], 'sessions').map(parseSession),
-		ineligibleReason: readNullableEnum(row, 'ineligible_reason', INELIGIBLE_REASONS),
-		myRegistration:
-			row.my_registration === null || row.my_registration === undefined
-				? null
-				: parseRegistration(row.my_registration),
-		serverNow: readDate(row, 'server_now'),
-		version: readNullableInteger(row, 'version')
 	};
 }
 
@@ -203,14 +99,6 @@ export function parseMyRegistration(value: unknown): MyRegistration {
 					},
 		checkedInDays: days
 	};
-}
-
-/** One activity with its rules, sessions, questions, my eligibility and my registration. */
-export async function getActivity(
-	client: UnionClient,
-	activityId: string
-): Promise<ActivityDetail> {
-	return parseActivityDetail(await callRpc(client, 'get_activity', { activity_id: activityId }));
 }
 
 export interface SignUpRequest {

@@ -19,7 +19,7 @@ export async function callRpc<F extends RpcName>(
 	const [args] = rest;
 	let response;
 	try {
-		response = await client.rpc(fn, args);
+		response = await client.rest.rpc(fn, args);
 	} catch (error) {
 		// postgrest-js normally reports failures in `error`; a throw here is a fetch that never ran.
 		throw new AppError('network', String(error));

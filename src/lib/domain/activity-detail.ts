@@ -7,7 +7,8 @@ import type {
 	IneligibleReason,
 	RegistrationStatus
 } from './activity.ts';
-import { characterCount, type Question } from './questions.ts';
+import type { Question } from './questions.ts';
+import { characterCount } from './text.ts';
 import type { Gender, MemberType } from './whoami.ts';
 
 export interface ActivitySession {

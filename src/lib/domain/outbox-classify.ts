@@ -1,7 +1,8 @@
 // How the flusher reads the outcome of one apply_actions call (research/offline-sync.md §3.6),
 // and how long it waits before the next one. Pure: the transport reports what happened, this
 // decides what it means.
-import { ApplyResponseSchema, type ApplyResponse, type ErrorKind } from './outbox.ts';
+import type { ApplyResponse, ErrorKind } from './outbox.ts';
+import { ApplyResponseSchema } from './outbox-validation.ts';
 
 /** What the transport saw: a response (any status, parsed or not), a network error or a timeout. */
 export type TransportOutcome =

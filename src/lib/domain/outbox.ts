@@ -1,28 +1,12 @@
 // The outbox's pure core (DESIGN.md §5, research/offline-sync.md §3.2–3.7): what an action is,
 // how a stored row looks, how old rows are upcast, and how the server's answer settles a batch.
 // No IndexedDB, no network, no clocks: the callers pass `now`.
-import { z } from 'zod';
-
-// The app's CSP has no 'unsafe-eval': zod's JIT would probe `new Function` and trip a CSP
-// violation report. This module is in the root bundle (the outbox starts with the layout), so
-// the switch is set before any page's schema is built.
-z.config({ jitless: true });
-
 /** The payload schema version every new action is written with. */
 export const ACTION_SCHEMA_VERSION = 1;
 /** The server refuses batches above this size (apply_actions: batch_too_large). */
 export const MAX_BATCH_SIZE = 50;
 /** Consecutive failures of one action sent alone before it is dead-lettered as `blocked`. */
 export const POISON_LIMIT = 5;
-
-// Lenient on purpose (any 8-4-4-4-12 hex): ids are the server's, and it checks them itself.
-const uuid = z.guid();
-
-// -------------------------------------------------------------------------------------------
-// Action kinds: an extensible discriminated union. A new kind (check_in, undo_check_in, walk_in)
-// adds one entry to ActionPayloads and one to PAYLOAD_SCHEMAS; everything else follows.
-// Payloads are in the wire format apply_actions reads (snake_case), so nothing is translated.
-// -------------------------------------------------------------------------------------------
 
 export interface SignupPayload {
 	activity_id: string;
@@ -72,57 +56,20 @@ export interface ActionPayloads {
 	undo_check_in: UndoCheckInPayload;
 }
 
-const activityDay = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
-const guestCount = z.number().int().min(0).max(10);
-
 export type ActionKind = keyof ActionPayloads;
 
-export const PAYLOAD_SCHEMAS: { [K in ActionKind]: z.ZodType<ActionPayloads[K]> } = {
-	signup: z
-		.object({
-			activity_id: uuid,
-			session_id: uuid.optional(),
-			guest_names: z.array(z.string().max(100)).max(20).optional(),
-			answers: z.record(z.string(), z.unknown()).optional()
-		})
-		.strict(),
-	cancel_signup: z
-		.object({ activity_id: uuid, generation: z.number().int().positive().optional() })
-		.strict(),
-	check_in: z
-		.object({
-			activity_id: uuid,
-			ticket: z.string().min(1).max(200).optional(),
-			registration_id: uuid.optional(),
-			day: activityDay.optional(),
-			guests: guestCount.optional(),
-			provisional: z.boolean().optional()
-		})
-		.strict()
-		.refine((p) => (p.ticket === undefined) !== (p.registration_id === undefined), {
-			message: 'a check-in names either a ticket or a registration'
-		}),
-	walk_in: z
-		.object({
-			activity_id: uuid,
-			member_id: uuid,
-			day: activityDay.optional(),
-			guests: guestCount.optional()
-		})
-		.strict(),
-	undo_check_in: z
-		.object({
-			activity_id: uuid,
-			target_ids: z.array(uuid).min(1).max(50),
-			day: activityDay.optional()
-		})
-		.strict()
+// A record, so that a kind added to ActionPayloads and forgotten here fails the type check.
+const KINDS: Record<ActionKind, true> = {
+	signup: true,
+	cancel_signup: true,
+	check_in: true,
+	walk_in: true,
+	undo_check_in: true
 };
-
-export const ACTION_KINDS = Object.keys(PAYLOAD_SCHEMAS) as ActionKind[];
+export const ACTION_KINDS = Object.keys(KINDS) as ActionKind[];
 
 export function isActionKind(value: unknown): value is ActionKind {
-	return typeof value === 'string' && (ACTION_KINDS as string[]).includes(value);
+	return typeof value === 'string' && (ACTION_KINDS as readonly string[]).includes(value);
 }
 
 /** The activity an action is about: batches hold one activity each (no cross-activity locks). */
@@ -154,22 +101,21 @@ export interface RowError {
 	at: number;
 }
 
-export const ActionResultSchema = z.object({
-	id: z.string(),
-	status: z.enum(['applied', 'noop', 'rejected', 'retry']),
-	code: z.string().nullish(),
-	warnings: z.array(z.string()).nullish(),
-	replayed: z.boolean().nullish(),
-	activity_version: z.number().int().nullish(),
-	entity: z.unknown().optional()
-});
-export type ActionResult = z.infer<typeof ActionResultSchema>;
+/** One action's answer from apply_actions (checked by ActionResultSchema in outbox-validation). */
+export interface ActionResult {
+	id: string;
+	status: 'applied' | 'noop' | 'rejected' | 'retry';
+	code?: string | null | undefined;
+	warnings?: string[] | null | undefined;
+	replayed?: boolean | null | undefined;
+	activity_version?: number | null | undefined;
+	entity?: unknown;
+}
 
-export const ApplyResponseSchema = z.object({
-	server_time: z.string(),
-	results: z.array(ActionResultSchema)
-});
-export type ApplyResponse = z.infer<typeof ApplyResponseSchema>;
+export interface ApplyResponse {
+	server_time: string;
+	results: ActionResult[];
+}
 
 interface RowBase {
 	/** UUIDv7 made on the phone: the idempotency key and the server's primary key. */
@@ -226,71 +172,6 @@ export function toWire(row: OutboxRow): WireAction {
 		client_at: row.clientAt,
 		payload: row.payload
 	};
-}
-
-export function validatePayload<K extends ActionKind>(
-	kind: K,
-	payload: unknown
-): { ok: true; payload: ActionPayloads[K] } | { ok: false; message: string } {
-	const parsed = PAYLOAD_SCHEMAS[kind].safeParse(payload);
-	return parsed.success
-		? { ok: true, payload: parsed.data }
-		: { ok: false, message: parsed.error.message };
-}
-
-// -------------------------------------------------------------------------------------------
-// Upcasting rows written by an older app version
-// -------------------------------------------------------------------------------------------
-
-/** A row as read back from storage, possibly written by an older (or newer) app version. */
-interface StoredRow {
-	v?: unknown;
-	kind?: unknown;
-	payload?: unknown;
-	status?: OutboxStatus;
-	settledAt?: number;
-}
-
-/**
- * Version 0 was the pre-release shape: camelCase payload keys (activityId, sessionId,
- * guestNames, answers, generation). Rows are upcast when read; one that cannot be is returned
- * as `blocked` with a `schema` error and never sent, while the others still flush.
- */
-export function upcastRow(stored: unknown, now: number): OutboxRow {
-	const row = stored as StoredRow;
-	if (row.v === ACTION_SCHEMA_VERSION && isActionKind(row.kind)) return stored as OutboxRow;
-	const blocked = (message: string): OutboxRow =>
-		({
-			...row,
-			status: row.status === 'pending' ? 'blocked' : row.status,
-			lastError: { kind: 'schema', message, at: now },
-			settledAt: row.settledAt ?? now
-		}) as unknown as OutboxRow;
-	if (!isActionKind(row.kind)) return blocked(`unknown kind ${String(row.kind)}`);
-	if (row.v === 0 && typeof row.payload === 'object' && row.payload !== null) {
-		const renamed: Record<string, unknown> = {};
-		const names: Record<string, string> = {
-			activityId: 'activity_id',
-			sessionId: 'session_id',
-			guestNames: 'guest_names',
-			answers: 'answers',
-			generation: 'generation'
-		};
-		for (const [key, value] of Object.entries(row.payload)) {
-			const name = names[key];
-			if (name === undefined) return blocked(`v0 field ${key} has no v1 equivalent`);
-			if (value !== null && value !== undefined) renamed[name] = value;
-		}
-		const valid = validatePayload(row.kind, renamed);
-		if (!valid.ok) return blocked(`v0 payload does not upcast: ${valid.message}`);
-		return {
-			...row,
-			v: ACTION_SCHEMA_VERSION,
-			payload: valid.payload,
-			activityId: activityOf(row.kind, valid.payload)
-		} as unknown as OutboxRow;
-	}
-	return blocked(`schema version ${String(row.v)} is not supported`);
 }
 
 // -------------------------------------------------------------------------------------------

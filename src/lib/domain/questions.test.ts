@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { validateAnswers } from './answers.ts';
 import {
 	answersFromForm,
 	characterCount,
 	isBlankAnswer,
-	validateAnswers,
 	type AnswerIssue,
 	type Question
 } from './questions.ts';

@@ -1,9 +1,8 @@
-import { z } from 'zod';
+import { characterCount } from './text.ts';
 
-// The typed questions of a sign-up form (T-shirt size, checkup package, …) and the zod schema
-// that checks answers on the phone before they are sent. It mirrors `private.invalid_answer` in
-// supabase/migrations/20261123000400_signup.sql rule for rule, so the server never has to refuse
-// what the form let through; the server still decides.
+// The typed questions of a sign-up form (T-shirt size, checkup package, …): their shapes, limits
+// and how form fields become answers. The checks themselves are in answers.ts (zod), loaded
+// when a member sends the form.
 
 export interface LocalizedText {
 	zh: string;
@@ -78,98 +77,7 @@ export function isBlankAnswer(value: unknown): boolean {
 	);
 }
 
-/** Characters as Postgres counts them (code points), not UTF-16 units: 😀 is one. */
-export function characterCount(text: string): number {
-	return Array.from(text).length;
-}
-
-function missingOr(code: AnswerIssueCode) {
-	return (issue: { input: unknown }): AnswerIssueCode =>
-		issue.input === undefined ? 'required' : code;
-}
-
-function valueSchema(question: Question): z.ZodType<AnswerValue> {
-	switch (question.kind) {
-		case 'choice': {
-			const values = new Set(question.options.map((option) => option.value));
-			return z
-				.string({ error: missingOr('choice') })
-				.refine((value) => values.has(value), { error: 'choice' });
-		}
-		case 'text': {
-			const max = question.maxLength;
-			return z
-				.string({ error: missingOr('not_text') })
-				.refine((value) => characterCount(value) <= max, { error: 'too_long' });
-		}
-		case 'number': {
-			let schema = z.number({ error: missingOr('not_number') });
-			if (question.min !== null) schema = schema.min(question.min, { error: 'too_small' });
-			if (question.max !== null) schema = schema.max(question.max, { error: 'too_large' });
-			return schema;
-		}
-	}
-}
-
-/**
- * The schema of a whole answers object: one key per question at most, no other keys, blank
- * answers allowed only for optional questions (and dropped from the output).
- */
-export function answersSchema(questions: readonly Question[]): z.ZodType<Answers> {
-	const shape: Record<string, z.ZodType<AnswerValue | undefined>> = {};
-	for (const question of questions) {
-		const inner = valueSchema(question);
-		shape[question.id] = z.preprocess(
-			(value) => (isBlankAnswer(value) ? undefined : value),
-			question.required ? inner : inner.optional()
-		);
-	}
-	return z
-		.strictObject(shape, {
-			error: (issue) => (issue.code === 'unrecognized_keys' ? 'unknown_question' : 'not_object')
-		})
-		.transform((parsed) => {
-			const answers: Answers = {};
-			for (const [key, value] of Object.entries(parsed)) {
-				if (value !== undefined) answers[key] = value;
-			}
-			return answers;
-		});
-}
-
-function issueCode(message: string): AnswerIssueCode {
-	return (ANSWER_ISSUE_CODES as readonly string[]).includes(message)
-		? (message as AnswerIssueCode)
-		: 'not_object';
-}
-
-export type AnswersValidation =
-	{ ok: true; answers: Answers } | { ok: false; issues: AnswerIssue[] };
-
-/** Checks answers; on failure one issue per question (the first), in the questions' order. */
-export function validateAnswers(
-	questions: readonly Question[],
-	answers: unknown
-): AnswersValidation {
-	const result = answersSchema(questions).safeParse(answers);
-	if (result.success) return { ok: true, answers: result.data };
-	const byQuestion = new Map<string | null, AnswerIssue>();
-	for (const issue of result.error.issues) {
-		const first = issue.path[0];
-		const questionId =
-			issue.code === 'unrecognized_keys' || typeof first !== 'string' ? null : first;
-		if (!byQuestion.has(questionId)) {
-			byQuestion.set(questionId, { questionId, code: issueCode(issue.message) });
-		}
-	}
-	const order = [null, ...questions.map((question) => question.id)];
-	return {
-		ok: false,
-		issues: [...byQuestion.values()].sort(
-			(a, b) => order.indexOf(a.questionId) - order.indexOf(b.questionId)
-		)
-	};
-}
+export { characterCount };
 
 const DECIMAL = /^[-+]?(\d+(\.\d*)?|\.\d+)$/;
 

@@ -1,10 +1,13 @@
 import { isRefusalReason } from '#lib/data/errors.ts';
 import {
 	DEFAULT_LOCALE,
+	isDictionaryLoaded,
 	isLocale,
+	loadDictionary,
 	translate,
 	type Locale,
 	type MessageKey,
+	type MessagePart,
 	type MessageParams
 } from './translate.ts';
 
@@ -22,15 +25,30 @@ function readStoredLocale(): Locale {
 	}
 }
 
-/** The chosen UI language, remembered on this device and mirrored to `<html lang>`. */
+/**
+ * The chosen UI language, remembered on this device and mirrored to `<html lang>`. `current`
+ * changes only once that language's words have arrived, so no screen shows a mix.
+ */
 class LocaleState {
-	current: Locale = $state(readStoredLocale());
+	current: Locale = $state(DEFAULT_LOCALE);
+	/** Settles when the remembered language is on screen (the root layout waits for it). */
+	readonly ready: Promise<void>;
 
 	constructor() {
+		const stored = readStoredLocale();
 		this.#applyToDocument();
+		this.ready = stored === DEFAULT_LOCALE ? Promise.resolve() : this.set(stored);
 	}
 
-	set(locale: Locale): void {
+	async set(locale: Locale): Promise<void> {
+		if (!isDictionaryLoaded(locale)) {
+			try {
+				await loadDictionary(locale);
+			} catch {
+				// Offline before the service worker cached it: stay in the language on screen.
+				return;
+			}
+		}
 		this.current = locale;
 		try {
 			if (typeof localStorage !== 'undefined') localStorage.setItem(STORAGE_KEY, locale);
@@ -40,8 +58,14 @@ class LocaleState {
 		this.#applyToDocument();
 	}
 
-	toggle(): void {
-		this.set(this.current === 'zh-CN' ? 'en' : 'zh-CN');
+	/** Fetches a part of the words (see MessagePart) in this and the fallback language. */
+	async want(part: MessagePart): Promise<void> {
+		await this.ready;
+		await loadDictionary(this.current, part);
+	}
+
+	toggle(): Promise<void> {
+		return this.set(this.current === 'zh-CN' ? 'en' : 'zh-CN');
 	}
 
 	#applyToDocument(): void {

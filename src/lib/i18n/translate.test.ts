@@ -1,15 +1,34 @@
 import { describe, expect, it } from 'vitest';
 import { en } from './messages.en.ts';
+import { enMore } from './messages.more.en.ts';
+import { zhCNMore } from './messages.more.zh-CN.ts';
 import { zhCN } from './messages.zh-CN.ts';
-import { isLocale, translate } from './translate.ts';
+import { isDictionaryLoaded, isLocale, loadDictionary, translate } from './translate.ts';
 
 describe('translate', () => {
-	it('fills placeholders', () => {
+	it('answers in Chinese until the English dictionary has arrived', async () => {
+		expect(isDictionaryLoaded('en')).toBe(false);
+		expect(translate('en', 'login.title')).toBe(zhCN['login.title']);
+		await loadDictionary('en');
+		expect(isDictionaryLoaded('en')).toBe(true);
+		expect(translate('en', 'login.title')).toBe(en['login.title']);
+	});
+
+	it("fetches the organizer, office and diagnostics screens' words only when asked, in both languages", async () => {
+		expect(translate('zh-CN', 'office.nav.reports')).toBe('office.nav.reports');
+		await loadDictionary('en', 'more');
+		expect(translate('zh-CN', 'office.nav.reports')).toBe(zhCNMore['office.nav.reports']);
+		expect(translate('en', 'office.nav.reports')).toBe(enMore['office.nav.reports']);
+	});
+
+	it('fills placeholders', async () => {
+		await loadDictionary('en');
 		expect(translate('zh-CN', 'card.seatsLeft', { left: 3, capacity: 48 })).toBe('剩余 3 / 共 48');
 		expect(translate('en', 'card.seatsLeft', { left: 3, capacity: 48 })).toBe('3 of 48 left');
 	});
 
-	it('leaves an unknown placeholder visible rather than printing "undefined"', () => {
+	it('leaves an unknown placeholder visible rather than printing "undefined"', async () => {
+		await loadDictionary('en');
 		expect(translate('en', 'home.greeting')).toBe('Hello, {name}');
 	});
 
@@ -18,6 +37,9 @@ describe('translate', () => {
 			[...text.matchAll(/\{\w+\}/g)].map((m) => m[0]).sort();
 		for (const key of Object.keys(zhCN) as (keyof typeof zhCN)[]) {
 			expect(placeholders(en[key]), key).toEqual(placeholders(zhCN[key]));
+		}
+		for (const key of Object.keys(zhCNMore) as (keyof typeof zhCNMore)[]) {
+			expect(placeholders(enMore[key]), key).toEqual(placeholders(zhCNMore[key]));
 		}
 	});
 });

@@ -7,31 +7,21 @@ import {
 	activityOf,
 	settleBatch,
 	toWire,
-	validatePayload,
 	type ActionKind,
 	type ActionPayloads,
 	type OutboxRow
 } from '#lib/domain/outbox.ts';
+import { validatePayload } from '#lib/domain/outbox-validation.ts';
 import { classify } from '#lib/domain/outbox-classify.ts';
 import { ReadCache, type CachedRead } from './cache.ts';
 import { OfflineDatabase, probeStorage } from './db.ts';
 import { Flusher, type FlusherOptions } from './flusher.ts';
 import { createFlushLock, type FlushLock } from './lock.ts';
-import { Outbox, OutboxWriteError } from './outbox-store.ts';
+import { DirectSendError, OutboxWriteError } from './errors.ts';
+import { Outbox } from './outbox-store.ts';
 import type { AuthPort, Transport } from './transport.ts';
 
-export type DirectSendErrorKind = 'offline' | 'signed_out' | 'server';
-
-/** No offline storage on this phone and the action could not be sent now. Nothing was saved. */
-export class DirectSendError extends Error {
-	readonly kind: DirectSendErrorKind;
-
-	constructor(kind: DirectSendErrorKind, message: string) {
-		super(message);
-		this.name = 'DirectSendError';
-		this.kind = kind;
-	}
-}
+export { DirectSendError, type DirectSendErrorKind } from './errors.ts';
 
 export interface OfflineEngineOptions {
 	transport: Transport;

@@ -7,30 +7,19 @@ import {
 	ACTION_SCHEMA_VERSION,
 	activityOf,
 	bySeq,
-	upcastRow,
-	validatePayload,
 	type ActionKind,
 	type ActionPayloads,
 	type OutboxRow
 } from '#lib/domain/outbox.ts';
+import { upcastRow, validatePayload } from '#lib/domain/outbox-validation.ts';
 import type { OfflineDatabase } from './db.ts';
+import { OutboxWriteError, type OutboxWriteErrorKind } from './errors.ts';
+
+export { OutboxWriteError, type OutboxWriteErrorKind } from './errors.ts';
 
 export const OUTBOX_CHANNEL = 'union-outbox';
 /** Acked rows are kept this long for the "recent" list and overlay retirement, then removed. */
 export const ACKED_RETENTION_MS = 24 * 3_600_000;
-
-export type OutboxWriteErrorKind = 'quota' | 'unavailable' | 'invalid';
-
-/** enqueue() failed: nothing was saved and nothing may be shown as saved. */
-export class OutboxWriteError extends Error {
-	readonly kind: OutboxWriteErrorKind;
-
-	constructor(kind: OutboxWriteErrorKind, message: string, options?: { cause?: unknown }) {
-		super(message, options);
-		this.name = 'OutboxWriteError';
-		this.kind = kind;
-	}
-}
 
 function writeErrorKind(error: unknown): OutboxWriteErrorKind {
 	const name = error instanceof Error || error instanceof DOMException ? error.name : '';

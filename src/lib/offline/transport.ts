@@ -1,12 +1,12 @@
-// The write path's wire: supabase-js `rpc('apply_actions')` on a client of its own, so that
+// The write path's wire: postgrest-js `rpc('apply_actions')` on a client of its own, so that
 //  - the access token is the one the flusher just got from the app's session (no token is ever
 //    stored with an action, and this client never refreshes or stores sessions itself);
 //  - every call has an AbortController timeout, and the raw status, Content-Type and
 //    Retry-After reach the classifier;
 //  - nothing retries behind the outbox's back: postgrest-js retries only GET/HEAD/OPTIONS (an
-//    rpc is a POST), and `db.retry: false` turns even that off on this client.
-import { createClient, isAuthRetryableFetchError } from '@supabase/supabase-js';
-import type { UnionClient, UnionDatabase } from '#lib/data/client.ts';
+//    rpc is a POST), and `retry: false` turns even that off on this client.
+import { isAuthRetryableFetchError } from '@supabase/auth-js';
+import { fetchWithToken, restClient, type UnionClient } from '#lib/data/client.ts';
 import type { Json } from '#lib/data/database.types.ts';
 import type { TransportOutcome } from '#lib/domain/outbox-classify.ts';
 import type { WireAction } from '#lib/domain/outbox.ts';
@@ -60,11 +60,12 @@ export function supabaseTransport(
 		return response;
 	};
 
-	const client = createClient<UnionDatabase>(url, key, {
-		accessToken: async () => current?.token ?? '',
-		db: { retry: false },
-		global: { fetch: timedFetch }
-	});
+	const client = restClient(
+		url,
+		key,
+		fetchWithToken(key, async () => current?.token ?? null, timedFetch),
+		{ retry: false }
+	);
 
 	return {
 		async send(request) {
@@ -123,8 +124,8 @@ export interface AuthPort {
 	refresh(): Promise<'ok' | 'network' | 'refused'>;
 }
 
-/** The app's own supabase-js session: the only place tokens live (in supabase-js's storage). */
-export function supabaseAuthPort(client: UnionClient): AuthPort {
+/** The app's own GoTrue session: the only place tokens live (in auth-js's storage). */
+export function supabaseAuthPort(client: Pick<UnionClient, 'auth'>): AuthPort {
 	return {
 		async current() {
 			const { data, error } = await client.auth.getSession();

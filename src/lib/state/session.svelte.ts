@@ -1,8 +1,4 @@
-import {
-	isAuthRetryableFetchError,
-	type AuthChangeEvent,
-	type Session
-} from '@supabase/supabase-js';
+import { isAuthRetryableFetchError, type AuthChangeEvent, type Session } from '@supabase/auth-js';
 import type { Whoami } from '#lib/domain/whoami.ts';
 import type { UnionClient } from '#lib/data/client.ts';
 import { AppError, fromAuthError, toAppError } from '#lib/data/errors.ts';

@@ -17,9 +17,8 @@ import {
 	type SnapshotMeta
 } from '#lib/domain/outbox-overlay.ts';
 import type { CachedRead } from '#lib/offline/cache.ts';
-import { OfflineEngine } from '#lib/offline/engine.ts';
+import type { OfflineEngine } from '#lib/offline/engine.ts';
 import type { FlusherStatus, SyncPhase } from '#lib/offline/flusher.ts';
-import { supabaseAuthPort, supabaseTransport } from '#lib/offline/transport.ts';
 import type { SessionState } from './session.svelte.ts';
 
 export type { SyncPhase };
@@ -68,19 +67,26 @@ export class SyncState {
 	init(config: RuntimeConfig, session: SessionState): Promise<OfflineEngine> {
 		if (this.#engineReady !== null) return this.#engineReady;
 		this.#session = session;
-		const transport = supabaseTransport(config.supabaseUrl, config.supabaseKey);
-		const auth = supabaseAuthPort(session.client);
-		this.#engineReady = OfflineEngine.create({
-			transport,
-			auth,
-			onVersionChange: () => {
-				// A newer version of the app (in another tab) upgrades the database: follow it.
-				if (typeof location !== 'undefined') location.reload();
-			}
-		}).then((engine) => {
-			this.#attach(engine, session);
-			return engine;
-		});
+		// The engine (outbox, flusher, validators) is its own chunk, fetched while the first page
+		// renders: nothing on screen waits for it but offline reads and saving an action.
+		this.#engineReady = Promise.all([
+			import('#lib/offline/engine.ts'),
+			import('#lib/offline/transport.ts')
+		])
+			.then(([{ OfflineEngine }, { supabaseAuthPort, supabaseTransport }]) =>
+				OfflineEngine.create({
+					transport: supabaseTransport(config.supabaseUrl, config.supabaseKey),
+					auth: supabaseAuthPort(session.client),
+					onVersionChange: () => {
+						// A newer version of the app (in another tab) upgrades the database: follow it.
+						if (typeof location !== 'undefined') location.reload();
+					}
+				})
+			)
+			.then((engine) => {
+				this.#attach(engine, session);
+				return engine;
+			});
 		return this.#engineReady;
 	}
 
@@ -110,8 +116,13 @@ export class SyncState {
 	async cachedRead<T>(key: string, fetcher: () => Promise<T>): Promise<CachedRead<T>> {
 		const userId = this.userId ?? this.#sessionUserId();
 		if (userId === null) return { data: await fetcher(), fetchedAt: Date.now(), fromCache: false };
+		// The request leaves at once, while the engine (and its cache) may still be loading; the
+		// cache then stores its answer or stands in for it. The no-op handler only keeps an early
+		// failure from being reported as unhandled before the cache awaits it.
+		const request = fetcher();
+		request.catch(() => undefined);
 		const engine = await this.#requireEngine();
-		return engine.cachedRead(userId, key, fetcher);
+		return engine.cachedRead(userId, key, () => request);
 	}
 
 	/** cachedRead for a given user (the session's profile load, before `userId` is known). */
@@ -123,8 +134,10 @@ export class SyncState {
 		if (this.#engineReady === null) {
 			return { data: await fetcher(), fetchedAt: Date.now(), fromCache: false };
 		}
+		const request = fetcher();
+		request.catch(() => undefined);
 		const engine = await this.#engineReady;
-		return engine.cachedRead(userId, key, fetcher);
+		return engine.cachedRead(userId, key, () => request);
 	}
 
 	/** The stored snapshot only, without trying the network (an offline start). */

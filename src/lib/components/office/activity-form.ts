@@ -1,7 +1,7 @@
 // The activity editor's model: what the form holds (strings, as inputs give them), the zod schema
 // that mirrors the checks of `save_activity` and of the activities table, and the payload sent.
 // The server still decides; this only spares the office a round trip for plain mistakes.
-import { z } from 'zod';
+import { z } from '#lib/domain/zod.ts';
 import { ACTIVITY_CATEGORIES, ADMISSION_MODES } from '#lib/domain/activity.ts';
 
 export const GENDERS = ['female', 'male'] as const;
@@ -142,30 +142,31 @@ export function isoToLocal(iso: string | null | undefined, timeZone: string): st
 export type DraftIssues = Partial<Record<string, string>>;
 
 const optionalInt = (min: number, max: number) =>
-	z
-		.string()
-		.trim()
-		.refine(
+	z.string().check(
+		z.trim(),
+		z.refine(
 			(value) =>
 				value === '' || (/^\d+$/.test(value) && Number(value) >= min && Number(value) <= max),
-			{
-				message: 'int'
-			}
-		);
+			{ message: 'int' }
+		)
+	);
 
 const draftSchema = z.object({
-	title: z.string().trim().min(1, { message: 'required' }).max(120, { message: 'tooLong' }),
-	description: z.string().max(4000, { message: 'tooLong' }),
-	place: z.string().max(200, { message: 'tooLong' }),
-	ownerUnitId: z.string().min(1, { message: 'required' }),
-	startsAt: z.string().min(1, { message: 'required' }),
-	endsAt: z.string().min(1, { message: 'required' }),
-	capacity: optionalInt(1, 100000),
-	guestsMax: z
+	title: z
 		.string()
-		.trim()
-		.regex(/^(10|\d)$/, { message: 'guests' }),
-	series: z.string().max(60, { message: 'tooLong' }),
+		.check(
+			z.trim(),
+			z.minLength(1, { message: 'required' }),
+			z.maxLength(120, { message: 'tooLong' })
+		),
+	description: z.string().check(z.maxLength(4000, { message: 'tooLong' })),
+	place: z.string().check(z.maxLength(200, { message: 'tooLong' })),
+	ownerUnitId: z.string().check(z.minLength(1, { message: 'required' })),
+	startsAt: z.string().check(z.minLength(1, { message: 'required' })),
+	endsAt: z.string().check(z.minLength(1, { message: 'required' })),
+	capacity: optionalInt(1, 100000),
+	guestsMax: z.string().check(z.trim(), z.regex(/^(10|\d)$/, { message: 'guests' })),
+	series: z.string().check(z.maxLength(60, { message: 'tooLong' })),
 	seriesLimit: optionalInt(1, 1000)
 });
 
