@@ -10,6 +10,7 @@ import {
 	type ColumnSpec
 } from './export-sheets.ts';
 import { reportTable, type FigureRow } from './export-report.ts';
+import { writeXlsx } from './xlsx-writer.ts';
 
 interface Row {
 	name: string;
@@ -80,32 +81,22 @@ describe('tableToCsv', () => {
 });
 
 describe('xlsxSheets', () => {
-	it('makes one sheet per table with a bold, frozen Chinese header row', () => {
+	it('makes one sheet per table with the Chinese header, widths and number formats', () => {
 		const [sheet] = xlsxSheets([table]);
-		expect(sheet?.sheet).toBe('按单位');
-		expect(sheet?.stickyRowsCount).toBe(1);
-		expect(sheet?.columns).toHaveLength(3);
-		expect(sheet?.data[0]).toEqual([
-			{ value: '单位', type: String, fontWeight: 'bold' },
-			{ value: '人次', type: String, fontWeight: 'bold' },
-			{ value: '参与率', type: String, fontWeight: 'bold' }
+		expect(sheet?.name).toBe('按单位');
+		expect(sheet?.header).toEqual(['单位', '人次', '参与率']);
+		expect(sheet?.columns).toEqual([
+			{ width: 24 },
+			{ width: 12, format: '0' },
+			{ width: 12, format: '0.0%' }
 		]);
-		expect(sheet?.data[1]).toEqual([
-			{ value: '内科分工会', type: String },
-			{ value: 120, type: Number, format: '0' },
-			{ value: 0.8532, type: Number, format: '0.0%' }
-		]);
-		// Text is never a formula: the formula-like name is a neutralised string, the empty rate null.
-		expect(sheet?.data[2]).toEqual([
-			{ value: "'=cmd|calc", type: String },
-			{ value: 3, type: Number, format: '0' },
-			null
-		]);
+		// The table's rows as they are: the writer neutralises formula-like text when it writes it.
+		expect(sheet?.rows).toBe(table.rows);
 	});
 
 	it('keeps sheet names unique, at most 31 characters and free of []:*?/\\', () => {
 		const sheets = xlsxSheets([table, table, { ...table, name: 'a/b:c'.padEnd(40, 'x') }]);
-		expect(sheets.map((s) => s.sheet)).toEqual(['按单位', '按单位(2)', 'a b c'.padEnd(31, 'x')]);
+		expect(sheets.map((s) => s.name)).toEqual(['按单位', '按单位(2)', 'a b c'.padEnd(31, 'x')]);
 		expect(sheetName('[x]')).toBe('x');
 	});
 
@@ -142,11 +133,9 @@ describe('xlsxSheets', () => {
 
 describe('XLSX round trip', () => {
 	it('writes a workbook read-excel-file reads back: sheets, headers, numbers, neutralised text', async () => {
-		const { default: writeXlsxFile } = await import('write-excel-file/node');
 		const { default: readXlsxFile } = await import('read-excel-file/node');
 		const sheets = xlsxSheets([table, reportTable('month', [])]);
-		const buffer = await writeXlsxFile(sheets as Parameters<typeof writeXlsxFile>[0]).toBuffer();
-		const read = await readXlsxFile(buffer);
+		const read = await readXlsxFile(Buffer.concat(writeXlsx(sheets)));
 		expect(read.map((sheet) => sheet.sheet)).toEqual(['按单位', '按月份']);
 		expect(read[0]?.data).toEqual([
 			['单位', '人次', '参与率'],
@@ -154,5 +143,14 @@ describe('XLSX round trip', () => {
 			["'=cmd|calc", 3, null]
 		]);
 		expect(read[1]?.data[0]?.[0]).toBe('月份');
+	});
+
+	it('keeps the full-width indentation of the unit tree', async () => {
+		const { default: readXlsxFile } = await import('read-excel-file/node');
+		const report = reportTable('unit', [figures({ depth: 2 })]);
+		const read = await readXlsxFile(Buffer.concat(writeXlsx(xlsxSheets([report]))), {
+			trim: false
+		});
+		expect(read[0]?.data[1]?.[0]).toBe('\u3000\u3000内科分工会');
 	});
 });

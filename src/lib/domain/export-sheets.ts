@@ -1,8 +1,9 @@
 // The tables behind the report exports: one table per grouping (unit, category, month,
 // activity), the same table as CSV and as an XLSX sheet with Chinese headers and a frozen header
-// row. Pure: the page loads write-excel-file only when the office exports, and hands it
-// `xlsxSheets(...)`.
-import { neutralizeFormula, toCsv, type CellValue } from './export-csv.ts';
+// row. Pure: the page hands `xlsxSheets(...)` to the XLSX writer (xlsx-writer.ts), which it loads,
+// in a worker, only when the office exports (src/lib/export/xlsx.ts).
+import { toCsv, type CellValue } from './export-csv.ts';
+import type { XlsxSheet } from './xlsx-xml.ts';
 
 export type ColumnKind = 'text' | 'integer' | 'percent';
 
@@ -61,9 +62,18 @@ export function tableToCsv(table: Table): string {
 	]);
 }
 
-/** Excel refuses sheet names over 31 characters, with []:*?/\ or repeated. */
+/**
+ * Excel refuses sheet names over 31 characters, with []:*?/\ or control characters, starting or
+ * ending with an apostrophe, or repeated.
+ */
 export function sheetName(name: string, taken: ReadonlySet<string> = new Set()): string {
-	const base = Array.from(name.replace(/[[\]:*?/\\]/g, ' ').trim() || 'Sheet')
+	const cleaned = name
+		// eslint-disable-next-line no-control-regex -- control characters are what it removes
+		.replace(/[[\]:*?/\\\u0000-\u001F]/g, ' ')
+		.trim()
+		.replace(/^'+|'+$/g, '')
+		.trim();
+	const base = Array.from(cleaned || 'Sheet')
 		.slice(0, 31)
 		.join('');
 	let candidate = base;
@@ -77,55 +87,30 @@ export function sheetName(name: string, taken: ReadonlySet<string> = new Set()):
 	return candidate;
 }
 
-/** The cell objects write-excel-file takes (a structural subset of its `CellObject`). */
-export interface XlsxCell {
-	value?: string | number;
-	type?: StringConstructor | NumberConstructor;
-	format?: string;
-	fontWeight?: 'bold';
-	wrap?: boolean;
-}
+const XLSX_FORMAT: Record<ColumnKind, string | undefined> = {
+	text: undefined,
+	integer: '0',
+	percent: '0.0%'
+};
 
-export interface XlsxSheet {
-	sheet: string;
-	data: (XlsxCell | null)[][];
-	columns: { width: number }[];
-	stickyRowsCount: number;
-}
-
-function xlsxCell(value: CellValue, kind: ColumnKind): XlsxCell | null {
-	if (value === null) return null;
-	if (typeof value === 'number') {
-		if (!Number.isFinite(value)) return null;
-		return kind === 'percent'
-			? { value, type: Number, format: '0.0%' }
-			: { value, type: Number, format: '0' };
-	}
-	// Text is written as text, never as a formula; formula-like text is neutralised all the same,
-	// so a sheet saved on to CSV by someone else stays safe.
-	return { value: neutralizeFormula(value), type: String };
-}
-
-/** One sheet per table, bold Chinese headers, the header row frozen. */
+/**
+ * One sheet per table for the XLSX writer: bold Chinese headers, the header row frozen, numbers
+ * with their column's format (percentages as numbers shown "85.3%"). The rows are the table's own
+ * arrays, not copies; the writer neutralises formula-like text as it writes it.
+ */
 export function xlsxSheets(tables: readonly Table[]): XlsxSheet[] {
 	const taken = new Set<string>();
 	return tables.map((table) => {
 		const name = sheetName(table.name, taken);
 		taken.add(name);
 		return {
-			sheet: name,
-			data: [
-				table.headers.map((header) => ({
-					value: header,
-					type: String,
-					fontWeight: 'bold' as const
-				})),
-				...table.rows.map((row) =>
-					row.map((cell, index) => xlsxCell(cell, table.kinds[index] ?? 'text'))
-				)
-			],
-			columns: table.widths.map((width) => ({ width })),
-			stickyRowsCount: 1
+			name,
+			header: table.headers,
+			columns: table.widths.map((width, index) => {
+				const format = XLSX_FORMAT[table.kinds[index] ?? 'text'];
+				return format === undefined ? { width } : { width, format };
+			}),
+			rows: table.rows
 		};
 	});
 }
