@@ -20,9 +20,13 @@ import {
 import type { Budget, Context, SectionResult, Table } from '../lib/common.ts';
 import { passwordSession, startApp } from '../lib/app.ts';
 import type { RunningApp } from '../lib/app.ts';
+import { initialScripts } from '../lib/bundle.ts';
+import type { InitialScripts } from '../lib/bundle.ts';
 
 interface PageSpec {
 	name: string;
+	/** The SvelteKit route id, for the route's initial JavaScript (bench/lib/bundle.ts). */
+	routeId: string;
 	employeePage: boolean;
 	account: string;
 	path: (app: RunningApp) => Promise<string>;
@@ -31,12 +35,14 @@ interface PageSpec {
 const PAGES: PageSpec[] = [
 	{
 		name: 'activity list (/)',
+		routeId: '/',
 		employeePage: true,
 		account: 'employee@union.example',
 		path: async () => '/'
 	},
 	{
 		name: 'ticket (/tickets/[id])',
+		routeId: '/tickets/[registrationId]',
 		employeePage: true,
 		account: 'employee@union.example',
 		path: async (app) => {
@@ -64,7 +70,29 @@ const PAGES: PageSpec[] = [
 		}
 	},
 	{
+		name: 'activity detail (/activities/[id])',
+		routeId: '/activities/[id]',
+		employeePage: true,
+		account: 'employee@union.example',
+		path: async (app) => {
+			// An activity the demo employee may sign up for: the page shows the sign-up form.
+			const rows = await app.standIn.backend.transaction((tx) =>
+				tx.query<{ id: string }>(
+					`select a.id from private.activities a
+					where a.status = 'published' and a.starts_at > now()
+						and (a.signup_closes_at is null or a.signup_closes_at > now())
+						and a.eligible_genders is null
+					order by a.starts_at limit 1`
+				)
+			);
+			const id = rows[0]?.id;
+			if (id === undefined) throw new Error('no open activity in the demo union');
+			return `/activities/${id}`;
+		}
+	},
+	{
 		name: 'scanner (/scan)',
+		routeId: '/scan',
 		employeePage: false,
 		account: 'organizer@union.example',
 		path: async () => '/scan'
@@ -156,8 +184,9 @@ export async function lighthouseSection(ctx: Context): Promise<Omit<SectionResul
 			'performance',
 			'accessibility',
 			'best practices',
-			'JS transferred',
-			'JS gzipped',
+			'initial JS (gz)',
+			'all JS of the load: transferred',
+			'… gzipped',
 			'JS files',
 			'audits below 0.9'
 		],
@@ -165,11 +194,13 @@ export async function lighthouseSection(ctx: Context): Promise<Omit<SectionResul
 	};
 	const budgets: Budget[] = [];
 	const notes: string[] = [
-		`Lighthouse ${(JSON.parse(readFileSync(join(ROOT, 'node_modules', 'lighthouse', 'package.json'), 'utf8')) as { version: string }).version}, mobile form factor with its default simulated throttling (slow 4G, 4× CPU), categories performance, accessibility and best practices; medians of the runs. The built app is served by scripts/lib/static-server.ts (as \`npm start\` serves it: CSP, caching, no compression) with a stand-in on the seeded demo union.`,
+		`Lighthouse ${(JSON.parse(readFileSync(join(ROOT, 'node_modules', 'lighthouse', 'package.json'), 'utf8')) as { version: string }).version}, mobile form factor with its default simulated throttling (slow 4G, 4× CPU), categories performance, accessibility and best practices; medians of the runs. The built app is served by scripts/lib/static-server.ts (as \`npm start\` serves it: CSP, caching, the precompressed twins) with a stand-in on the seeded demo union.`,
 		"Signed in: a session from the stand-in's password grant is put into localStorage (supabase-js's key) on the app's origin before Lighthouse loads the page; the page is loaded for the first time in that profile (no service worker, empty cache).",
-		"JS transferred: the scripts in Lighthouse's network records (the static server does not compress, so this is the raw size); JS gzipped: the same files gzipped (level 9), what a compressing server or CDN would send."
+		"Initial JS: what the route needs before it can render, from the build's Vite manifest (bench/lib/bundle.ts): SvelteKit's entry, the root layout, the route's layouts and page and their static imports, each file gzipped (level 9). The budget 'initial JavaScript ≤ 100 KB gzipped on employee pages' is checked against this (100 KB = 102,400 bytes). Chunks imported with import() (the offline engine, English words, the QR encoder, the sign-up form, staff words) are not in it.",
+		"All JS of the load: every script in Lighthouse's network records, as transferred (the static server sends the build's precompressed .br/.gz twins) and the same files gzipped (level 9); it includes the chunks fetched while or after the page renders."
 	];
 	const data: Record<string, Run[]> = {};
+	const initialJs: Record<string, InitialScripts> = {};
 	try {
 		for (const spec of PAGES) {
 			let path: string;
@@ -193,11 +224,14 @@ export async function lighthouseSection(ctx: Context): Promise<Omit<SectionResul
 			const perf = median(list.map((r) => r.performance));
 			const a11y = median(list.map((r) => r.accessibility));
 			const gz = median(list.map((r) => r.jsGzip));
+			const initial = initialScripts(spec.routeId);
+			initialJs[spec.name] = initial;
 			table.rows.push([
 				spec.name,
 				perf,
 				a11y,
 				median(list.map((r) => r.bestPractices)),
+				`${kb(initial.gzip)} (${String(initial.files.length)} files)`,
 				kb(median(list.map((r) => r.jsTransfer))),
 				kb(gz),
 				median(list.map((r) => r.jsFiles)),
@@ -214,7 +248,7 @@ export async function lighthouseSection(ctx: Context): Promise<Omit<SectionResul
 				})
 			);
 			if (spec.employeePage)
-				budgets.push(budget(`Initial JS gzipped, ${spec.name}`, gz, 100 * 1024, kb));
+				budgets.push(budget(`Initial JS gzipped, ${spec.name}`, initial.gzip, 100 * 1024, kb));
 		}
 	} finally {
 		await app.close();
@@ -232,6 +266,6 @@ export async function lighthouseSection(ctx: Context): Promise<Omit<SectionResul
 		notes,
 		tables: [table],
 		budgets,
-		data
+		data: { runs: data, initialJs }
 	};
 }

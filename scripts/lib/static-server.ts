@@ -3,6 +3,7 @@
 import { createReadStream, statSync, readFileSync, type Stats } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { contentSecurityPolicy, inlineScriptHashes, securityHeaders } from './security-headers.ts';
 
 const MIME: Record<string, string> = {
@@ -52,6 +53,9 @@ interface HtmlEntry {
 	mtimeMs: number;
 	body: Buffer;
 	csp: string;
+	/** The page compressed once: it carries the first frame's CSS inline. */
+	br: Buffer;
+	gzip: Buffer;
 }
 
 /** Cache-Control by path: immutable hashed assets forever, everything else revalidated. */
@@ -75,7 +79,13 @@ export function createAppServer(options: AppServerOptions): Server {
 			apiOrigins: options.apiOrigins,
 			scriptHashes: inlineScriptHashes(body.toString('utf8'))
 		});
-		const entry = { mtimeMs: stats.mtimeMs, body, csp };
+		const entry = {
+			mtimeMs: stats.mtimeMs,
+			body,
+			csp,
+			br: brotliCompressSync(body),
+			gzip: gzipSync(body, { level: 9 })
+		};
 		htmlCache.set(file, entry);
 		return entry;
 	}
@@ -142,12 +152,24 @@ export function createAppServer(options: AppServerOptions): Server {
 			response.end();
 			return;
 		}
+		// Compressed when the browser takes it: HTML here (compressed once in html()), everything
+		// else from the .br/.gz twins adapter-static wrote beside each file.
+		const accepted = request.headers['accept-encoding'] ?? '';
 		if (entry) {
-			send(request, response, status, headers, entry.body);
+			const encoding = accepted.includes('br') ? 'br' : accepted.includes('gzip') ? 'gzip' : null;
+			send(
+				request,
+				response,
+				status,
+				{
+					...headers,
+					Vary: 'Accept-Encoding',
+					...(encoding === null ? {} : { 'Content-Encoding': encoding })
+				},
+				encoding === null ? entry.body : entry[encoding]
+			);
 			return;
 		}
-		// adapter-static precompresses the build: send the .br or .gz twin when the browser takes it.
-		const accepted = request.headers['accept-encoding'] ?? '';
 		const twin = [
 			{ encoding: 'br', suffix: '.br' },
 			{ encoding: 'gzip', suffix: '.gz' }

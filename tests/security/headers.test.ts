@@ -4,9 +4,11 @@
 import 'fake-indexeddb/auto';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { get, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createAppServer } from '../../scripts/lib/static-server.ts';
 import { contentSecurityPolicy, securityHeaders } from '../../scripts/lib/security-headers.ts';
@@ -16,6 +18,22 @@ import { OfflineDatabase } from '../../src/lib/offline/db.ts';
 import { forbiddenSecrets, scanForSecrets } from '../../scripts/security-summary.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
+
+/** A GET that keeps the body as sent (fetch would decode it). */
+function rawGet(
+	url: string,
+	acceptEncoding: string
+): Promise<{ headers: IncomingHttpHeaders; body: Buffer }> {
+	return new Promise((resolve, reject) => {
+		get(url, { headers: { 'accept-encoding': acceptEncoding } }, (response) => {
+			const chunks: Buffer[] = [];
+			response.on('data', (chunk: Buffer) => chunks.push(chunk));
+			response.on('end', () => {
+				resolve({ headers: response.headers, body: Buffer.concat(chunks) });
+			});
+		}).on('error', reject);
+	});
+}
 
 describe('G2 headers of the served app', () => {
 	let dir: string;
@@ -66,6 +84,20 @@ describe('G2 headers of the served app', () => {
 			supabaseUrl: 'http://127.0.0.1:54321',
 			supabaseKey: 'anon-key'
 		});
+	});
+
+	test('G2 the HTML goes out brotli- or gzip-compressed when accepted, the same page once decoded', async () => {
+		const plain = readFileSync(join(dir, '200.html'));
+		for (const [accept, encoding, decode] of [
+			['gzip, deflate, br', 'br', brotliDecompressSync],
+			['gzip', 'gzip', gunzipSync],
+			['identity', null, (body: Buffer) => body]
+		] as const) {
+			const { headers, body } = await rawGet(`${base}/`, accept);
+			expect(headers['content-encoding'] ?? null, accept).toBe(encoding);
+			expect(headers.vary, accept).toBe('Accept-Encoding');
+			expect(decode(body).equals(plain), accept).toBe(true);
+		}
 	});
 
 	test('G2 the README nginx snippet sends the same headers as `npm start`, plus HSTS', () => {
