@@ -1,6 +1,7 @@
 // Shared pieces of `npm run bench`: result types, statistics, and the loopback services the
 // sections run against (a throwaway PostgreSQL cluster, stand-ins on PGlite or PostgreSQL).
 import { fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startThrowawayCluster, createFreshDatabase } from '../../scripts/lib/postgres.ts';
 import type { Cluster } from '../../scripts/lib/postgres.ts';
@@ -151,6 +152,10 @@ export interface StandInHandle {
 export interface BenchStandIn {
 	standIn: StandInHandle;
 	kind: 'pglite' | 'postgres';
+	/** The stand-in's own process, when it runs in a child process. */
+	pid?: number;
+	/** PostgreSQL: the URL of the bench database (as its owner). */
+	dbUrl?: string;
 	/** Runs SQL as the database owner. */
 	sql<R = Record<string, unknown>>(text: string, params?: (string | null)[]): Promise<R[]>;
 	close(): Promise<void>;
@@ -176,7 +181,10 @@ export async function benchStandIn(
 	}
 	if (!options.inProcess) {
 		try {
-			return await childStandIn(kind, dbUrl, options.seed !== false, drop);
+			return {
+				...(await childStandIn(kind, dbUrl, options.seed !== false, drop)),
+				...(dbUrl ? { dbUrl } : {})
+			};
 		} catch (error) {
 			await drop?.();
 			throw error;
@@ -199,6 +207,7 @@ export async function benchStandIn(
 	return {
 		standIn,
 		kind,
+		...(dbUrl ? { dbUrl } : {}),
 		sql: (text, params) => standIn.backend.transaction((tx) => tx.query(text, params)),
 		async close() {
 			await standIn.stop();
@@ -258,6 +267,7 @@ async function childStandIn(
 	return {
 		standIn: handle,
 		kind,
+		...(child.pid ? { pid: child.pid } : {}),
 		sql: async <R>(text: string, params?: (string | null)[]) =>
 			(await call({ sql: text, params })) as R[],
 		async close() {
@@ -268,6 +278,48 @@ async function childStandIn(
 			await drop?.();
 		}
 	};
+}
+
+/**
+ * CPU time (user + system) a process has used so far, in ms, from /proc (Linux; undefined
+ * elsewhere or when the process is gone). Clock ticks are taken as 100 per second (USER_HZ).
+ */
+export function processCpuMs(pid: number): number | undefined {
+	try {
+		const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+		const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+		return (Number(fields[11]) + Number(fields[12])) * 10;
+	} catch {
+		return undefined;
+	}
+}
+
+/** CPU time of the PostgreSQL backends connected to the bench database so far, in ms. */
+export async function databaseCpuMs(db: BenchStandIn): Promise<number | undefined> {
+	const rows = await db.sql<{ pid: number }>(
+		'select pid from pg_stat_activity where datname = current_database()'
+	);
+	let total = 0;
+	for (const row of rows) {
+		// Only when the server runs on this machine: the pid must be a local postgres process.
+		let command: string;
+		try {
+			command = readFileSync(`/proc/${row.pid}/cmdline`, 'utf8');
+		} catch {
+			return undefined;
+		}
+		if (!command.startsWith('postgres')) return undefined;
+		const used = processCpuMs(row.pid);
+		if (used === undefined) return undefined;
+		total += used;
+	}
+	return total;
+}
+
+/** This process's CPU time so far, in ms. */
+export function ownCpuMs(): number {
+	const used = process.cpuUsage();
+	return (used.user + used.system) / 1000;
 }
 
 export interface Account {

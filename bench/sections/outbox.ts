@@ -12,9 +12,12 @@ import {
 	addMembers,
 	benchStandIn,
 	budget,
+	databaseCpuMs,
 	errorText,
 	median,
-	ms
+	ms,
+	ownCpuMs,
+	processCpuMs
 } from '../lib/common.ts';
 import type { BenchStandIn, Context, SectionResult, Table } from '../lib/common.ts';
 
@@ -27,12 +30,15 @@ interface Phone {
 	rows: OutboxRow[];
 }
 
-/** An activity held today with `count` admitted registrations; returns its id and ticket secrets. */
+/**
+ * An activity held today with `count` admitted registrations; returns its id, the ticket secrets
+ * and today in the union's time zone (the activity-day the scanner sends).
+ */
 async function activityWithTickets(
 	db: BenchStandIn,
 	prefix: string,
 	count: number
-): Promise<{ activityId: string; tickets: string[] }> {
+): Promise<{ activityId: string; tickets: string[]; day: string }> {
 	const [activity] = await db.sql<{ id: string }>(
 		`insert into private.activities (title, category, status, owner_unit_id, starts_at, ends_at)
 		values ('压测签到 ' || $1, 'sports', 'published', (select id from private.units where kind = 'union'),
@@ -48,23 +54,28 @@ async function activityWithTickets(
 		returning ticket_secret`,
 		[activityId, String(count)]
 	);
-	return { activityId, tickets: tickets.map((t) => t.ticket_secret) };
+	const [today] = await db.sql<{ day: string }>(
+		`select (now() at time zone (select s.time_zone from private.union_settings s))::date::text as day`
+	);
+	return { activityId, tickets: tickets.map((t) => t.ticket_secret), day: today!.day };
 }
 
 function queue(
 	userId: string,
 	deviceId: string,
-	activityId: string,
+	activity: { activityId: string; day: string },
 	tickets: string[]
 ): OutboxRow[] {
 	const now = Date.now();
+	const { activityId, day } = activity;
 	return tickets.map((ticket, i) => {
 		const row = {
 			id: uuidv7(),
 			v: 1,
 			seq: i + 1,
 			kind: 'check_in',
-			payload: { activity_id: activityId, ticket },
+			// As the scanner queues a scan (src/lib/scanner/scanner.svelte.ts).
+			payload: { activity_id: activityId, ticket, day, guests: 0 },
 			userId,
 			deviceId,
 			clientAt: new Date(now - (tickets.length - i) * 1000).toISOString(),
@@ -119,9 +130,15 @@ async function replay(db: BenchStandIn, phones: Phone[]): Promise<ReplayResult> 
 		});
 		return { flusher, store, phone };
 	});
+	const standIn0 = db.pid ? processCpuMs(db.pid) : undefined;
+	const database0 = db.kind === 'postgres' ? await databaseCpuMs(db) : undefined;
+	const client0 = ownCpuMs();
 	const started = performance.now();
 	await Promise.all(flushers.map(({ flusher, phone }) => flusher.start(phone.userId)));
 	const elapsed = performance.now() - started;
+	const clientCpuMs = ownCpuMs() - client0;
+	const standIn1 = db.pid ? processCpuMs(db.pid) : undefined;
+	const database1 = db.kind === 'postgres' ? await databaseCpuMs(db) : undefined;
 	let acked = 0;
 	let rejected = 0;
 	let pending = 0;
@@ -139,7 +156,14 @@ async function replay(db: BenchStandIn, phones: Phone[]): Promise<ReplayResult> 
 		acked,
 		rejected,
 		pending,
-		requestMs: latencies.map((x) => Math.round(x * 10) / 10)
+		requestMs: latencies.map((x) => Math.round(x * 10) / 10),
+		cpu: {
+			client: clientCpuMs,
+			...(standIn0 !== undefined && standIn1 !== undefined ? { standIn: standIn1 - standIn0 } : {}),
+			...(database0 !== undefined && database1 !== undefined
+				? { database: database1 - database0 }
+				: {})
+		}
 	};
 }
 
@@ -151,6 +175,8 @@ interface ReplayResult {
 	pending: number;
 	/** Each request's time, in the order they were sent. */
 	requestMs: number[];
+	/** CPU ms used during the replay: stand-in process (PGlite included), PostgreSQL, this process. */
+	cpu: { standIn?: number; database?: number; client: number };
 }
 
 interface LaneResult {
@@ -175,7 +201,7 @@ async function lane(kind: 'pglite' | 'postgres', ctx: Context, runs: number): Pr
 					userId: office.userId,
 					token: office.token,
 					deviceId: `bench-phone-${run}`,
-					rows: queue(office.userId, `bench-phone-${run}`, a.activityId, a.tickets)
+					rows: queue(office.userId, `bench-phone-${run}`, a, a.tickets)
 				}
 			]);
 			result.one.push(one);
@@ -195,7 +221,7 @@ async function lane(kind: 'pglite' | 'postgres', ctx: Context, runs: number): Pr
 					rows: queue(
 						s.userId,
 						`bench-gate-${run}-${i}`,
-						b.activityId,
+						b,
 						b.tickets.slice(i * 400, (i + 1) * 400)
 					)
 				}))
@@ -213,12 +239,18 @@ async function lane(kind: 'pglite' | 'postgres', ctx: Context, runs: number): Pr
 	}
 }
 
+function cpuMedian(list: ReplayResult[], pick: (r: ReplayResult) => number | undefined): string {
+	const values = list.map(pick).filter((v): v is number => v !== undefined);
+	return values.length > 0 ? ms(median(values)) : '–';
+}
+
 export async function outboxSection(ctx: Context): Promise<Omit<SectionResult, 'seconds'>> {
 	const runs = ctx.runs;
 	const lanes: Partial<Record<'postgres' | 'pglite', LaneResult>> = {};
 	const notes: string[] = [
 		`The app's Flusher (src/lib/offline/flusher.ts) with its supabase-js transport sends the queued check-in actions to apply_actions of a stand-in on loopback: one activity's batch at a time, in sequence order, at most ${MAX_BATCH_SIZE} actions per request (the batch size doubles back to the maximum after each good answer, and starts there). The outbox store is in memory instead of IndexedDB.`,
-		'Each run uses a new activity held today with admitted registrations; every action is a ticket scan (`check_in` with the ticket secret), applied for real (check_ins rows, ledger rows).'
+		'Each run uses a new activity held today with admitted registrations; every action is a ticket scan (`check_in` with the ticket secret, the day and the guests, as the scanner queues it), applied for real (check_ins rows, ledger rows).',
+		'CPU: what each process used during the replay, from /proc: the stand-in (its own Node process; on PGlite the database runs inside it), the PostgreSQL backends of the bench database, and this process, which plays the phones (the Flusher, supabase-js, fetch).'
 	];
 	for (const kind of ['postgres', 'pglite'] as const) {
 		try {
@@ -237,7 +269,8 @@ export async function outboxSection(ctx: Context): Promise<Omit<SectionResult, '
 			'requests',
 			'acked / rejected / pending',
 			'actions/s',
-			'runs'
+			'runs',
+			'CPU: stand-in / PostgreSQL / phones (Flusher)'
 		],
 		rows: []
 	};
@@ -257,7 +290,12 @@ export async function outboxSection(ctx: Context): Promise<Omit<SectionResult, '
 				median(list.map((x) => x.requests)),
 				`${last.acked} / ${last.rejected} / ${last.pending}`,
 				Math.round(total / (t / 1000)),
-				list.length
+				list.length,
+				[
+					cpuMedian(list, (x) => x.cpu.standIn),
+					cpuMedian(list, (x) => x.cpu.database),
+					cpuMedian(list, (x) => x.cpu.client)
+				].join(' / ')
 			]);
 		}
 	}

@@ -10,6 +10,9 @@ export type Tx = {
 	exec(script: string): Promise<void>;
 };
 
+/** One statement of a batch: `$n` parameters bound as text, as in Tx.query. */
+export type Statement = { sql: string; params?: QueryParam[] };
+
 export type TransactionOptions = {
 	readOnly?: boolean;
 	/**
@@ -23,6 +26,14 @@ export type TransactionOptions = {
 export type Backend = {
 	kind: 'pglite' | 'postgres';
 	transaction<T>(fn: (tx: Tx) => Promise<T>, opts?: TransactionOptions): Promise<T>;
+	/**
+	 * Runs the statements in order as one transaction, committed when the last one succeeded and
+	 * rolled back when one fails (which rejects with that statement's error); the rows of each.
+	 * On PostgreSQL one round trip: a multi-statement query (an implicit transaction) with the
+	 * parameters inlined as escaped literals, so the server commits without waiting for this
+	 * process, and row locks are released as soon as the last statement ends.
+	 */
+	batch(statements: Statement[], opts?: TransactionOptions): Promise<unknown[][]>;
 	exec(script: string): Promise<void>;
 	/** NOTIFY on a channel (PostgREST's `notify pgrst, 'reload schema'`); PGlite has no other writer. */
 	listen(channel: string, handler: (payload: string) => void): Promise<void>;
@@ -60,24 +71,33 @@ async function openPglite(dataDir: string | undefined): Promise<Backend> {
 	const db = await PGlite.create({ ...(dataDir ? { dataDir } : {}), extensions: { pgcrypto } });
 	const exclusive = createMutex();
 	let closed = false;
+	const transaction: Backend['transaction'] = (fn, opts) =>
+		exclusive(() =>
+			db.transaction(async (ptx) => {
+				const tx: Tx = {
+					async query<R>(sql: string, params: QueryParam[] = []) {
+						const result = await ptx.query<R>(sql, params);
+						return result.rows;
+					},
+					async exec(script: string) {
+						await ptx.exec(script);
+					}
+				};
+				if (opts?.readOnly) await ptx.query('set transaction read only');
+				return fn(tx);
+			})
+		);
 	return {
 		kind: 'pglite',
-		transaction(fn, opts) {
-			return exclusive(() =>
-				db.transaction(async (ptx) => {
-					const tx: Tx = {
-						async query<R>(sql: string, params: QueryParam[] = []) {
-							const result = await ptx.query<R>(sql, params);
-							return result.rows;
-						},
-						async exec(script: string) {
-							await ptx.exec(script);
-						}
-					};
-					if (opts?.readOnly) await ptx.query('set transaction read only');
-					return fn(tx);
-				})
-			);
+		transaction,
+		batch(statements, opts) {
+			return transaction(async (tx) => {
+				const results: unknown[][] = [];
+				for (const statement of statements) {
+					results.push(await tx.query(statement.sql, statement.params ?? []));
+				}
+				return results;
+			}, opts);
 		},
 		exec(script) {
 			return exclusive(async () => {
@@ -99,6 +119,52 @@ async function openPglite(dataDir: string | undefined): Promise<Backend> {
 }
 
 const TEXT_OID = 25;
+
+/**
+ * `$n` placeholders replaced by the parameters as escaped string literals typed text, like a
+ * parameter bound as text (E'…', so the result does not depend on standard_conforming_strings).
+ * For the stand-in's own statement texts only: double-quoted identifiers and plain '…' literals
+ * are skipped; they contain no E'…' strings and no dollar quoting.
+ */
+export function inlineParams(sql: string, params: QueryParam[]): string {
+	let out = '';
+	let i = 0;
+	while (i < sql.length) {
+		const ch = sql[i]!;
+		if (ch === '"' || ch === "'") {
+			// A quoted identifier or literal: copied as is (a doubled quote stays inside).
+			let j = i + 1;
+			while (j < sql.length) {
+				if (sql[j] === ch) {
+					if (sql[j + 1] === ch) j += 2;
+					else break;
+				} else j++;
+			}
+			out += sql.slice(i, j + 1);
+			i = j + 1;
+			continue;
+		}
+		const placeholder = ch === '$' ? /^\$(\d+)/.exec(sql.slice(i)) : null;
+		if (placeholder) {
+			const index = Number(placeholder[1]) - 1;
+			if (index < 0 || index >= params.length) {
+				throw new Error(`inlineParams: no parameter ${placeholder[0]}`);
+			}
+			out += literal(params[index] ?? null);
+			i += placeholder[0].length;
+			continue;
+		}
+		out += ch;
+		i++;
+	}
+	return out;
+}
+
+function literal(value: string | null): string {
+	if (value === null) return 'null::text';
+	if (value.includes('\0')) throw new Error('inlineParams: a parameter contains a NUL character');
+	return `E'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'::text`;
+}
 
 async function openPostgres(url: string): Promise<Backend> {
 	const { default: postgres } = await import('postgres');
@@ -140,6 +206,19 @@ async function openPostgres(url: string): Promise<Backend> {
 		transaction(fn, opts) {
 			const sql = opts?.api && api ? api : admin;
 			return run(sql, fn, opts?.readOnly ?? false);
+		},
+		async batch(statements, opts) {
+			const sql = opts?.api && api ? api : admin;
+			const text = [
+				...(opts?.readOnly ? ['set transaction read only'] : []),
+				...statements.map((statement) => inlineParams(statement.sql, statement.params ?? []))
+			].join(';\n');
+			// A multi-statement simple query is one implicit transaction: committed after the last
+			// statement, rolled back entirely when one fails.
+			const results = (await sql.unsafe(text).simple()) as unknown as unknown[];
+			const count = statements.length + (opts?.readOnly ? 1 : 0);
+			const all = (count === 1 ? [results] : results) as unknown[][];
+			return all.slice(opts?.readOnly ? 1 : 0).map((rows) => [...rows]);
 		},
 		async exec(script) {
 			await admin.unsafe(script);

@@ -1,6 +1,6 @@
 // PostgREST's RPC protocol: `GET|HEAD|POST /rest/v1/rpc/<fn>`. Only functions are exposed; the
 // app reads and writes through database functions, so table endpoints deliberately answer 404.
-import type { Backend, QueryParam, Tx } from './backend.ts';
+import type { Backend, QueryParam, Statement, Tx } from './backend.ts';
 import type { Catalog, RpcFunction } from './catalog.ts';
 import { verifyJwt } from './keys.ts';
 import { JSON_TYPE, bearerToken, header, jsonReply } from './http.ts';
@@ -12,6 +12,8 @@ export type RestContext = {
 	catalog: Catalog;
 	jwtSecret: string;
 	log: (message: string, error?: unknown) => void;
+	/** Signatures of functions seen setting response.status or response.headers. */
+	setsResponseGucs: Set<string>;
 };
 
 const EXPOSED_SCHEMA = 'public';
@@ -125,26 +127,54 @@ async function handleRpc(req: StandInRequest, fnName: string, ctx: RestContext):
 	const readOnly = readMethod || fn.volatility !== 'v';
 	const roleSettings = await ctx.catalog.roleSettings(role);
 	const call = buildCall(fn, parsed.value, accept.stripNulls);
+	const context: RequestContext = {
+		role,
+		claims,
+		method,
+		path: `/rpc/${fnName}`,
+		headers: req.headers,
+		roleSettings
+	};
+	const shape: ShapeOptions = {
+		singular: accept.singular,
+		countExact: prefer.count,
+		minimal: prefer.minimal,
+		head: method === 'HEAD'
+	};
 
 	try {
+		// Most calls: the request GUCs, the call and the response GUCs as one batch, committed by
+		// the database itself (on PostgreSQL one round trip, and a row lock the call took is released
+		// at once). A reply that could still be refused after the call (one object asked of a set, or
+		// a function that sets response.status/headers, which must be valid) needs the decision
+		// before the commit: the transaction below.
+		if (!(accept.singular && fn.returnsSet) && !ctx.setsResponseGucs.has(fn.signature)) {
+			const outcome = await callInBatch(ctx.backend, context, call, readOnly);
+			if (outcome.ok) return shapeReply(fn, outcome.row, undefined, shape);
+			// The function set response GUCs: that batch was rolled back; it runs again below.
+			ctx.setsResponseGucs.add(fn.signature);
+		}
 		return await ctx.backend.transaction(
 			async (tx) => {
-				await setRequestContext(tx, {
-					role,
-					claims,
-					method,
-					path: `/rpc/${fnName}`,
-					headers: req.headers,
-					roleSettings
-				});
-				const rows = await tx.query<{ body: string | null; n: number }>(call.sql, call.params);
-				const reply = await shapeReply(tx, fn, rows[0], {
-					singular: accept.singular,
-					countExact: prefer.count,
-					minimal: prefer.minimal,
-					head: method === 'HEAD'
-				});
-				return reply;
+				// The request GUCs, the call and the response GUCs go out together (on PostgreSQL one
+				// round trip instead of three): while the call holds a row lock, nothing waits on this
+				// process between the call and the response GUCs.
+				const steps = await Promise.allSettled([
+					setRequestContext(tx, context),
+					tx.query<{ body: string | null; n: number }>(call.sql, call.params),
+					readResponseGucs(tx)
+				]);
+				// The first failure in order is the cause; the statements after it only saw an aborted
+				// transaction.
+				for (const step of steps) {
+					if (step.status === 'rejected') throw step.reason;
+				}
+				const [, rows, gucs] = steps as [
+					PromiseFulfilledResult<void>,
+					PromiseFulfilledResult<Array<{ body: string | null; n: number }>>,
+					PromiseFulfilledResult<ResponseGucs>
+				];
+				return shapeReply(fn, rows.value[0], gucs.value, shape);
 			},
 			{ readOnly, api: true }
 		);
@@ -319,8 +349,8 @@ type RequestContext = {
 	roleSettings: Array<[string, string]>;
 };
 
-/** The per-transaction GUCs PostgREST sets, in one round trip. */
-async function setRequestContext(tx: Tx, context: RequestContext): Promise<void> {
+/** The per-transaction GUCs PostgREST sets, as one statement. */
+function requestContextStatement(context: RequestContext): Statement {
 	const headers: Record<string, string> = {};
 	for (const [name, value] of Object.entries(context.headers)) {
 		if (value !== undefined)
@@ -349,17 +379,75 @@ async function setRequestContext(tx: Tx, context: RequestContext): Promise<void>
 		params.push(name, value);
 		return `set_config($${params.length - 1}::text, $${params.length}::text, true)`;
 	});
-	await tx.query(`select ${calls.join(', ')}`, params);
+	return { sql: `select ${calls.join(', ')}`, params };
+}
+
+async function setRequestContext(tx: Tx, context: RequestContext): Promise<void> {
+	const statement = requestContextStatement(context);
+	await tx.query(statement.sql, statement.params);
+}
+
+/** Marks the error that rolls a batch back when the call set response GUCs. */
+const RESPONSE_GUCS_SET = 'standin-response-gucs-set';
+
+type BatchOutcome =
+	{ ok: true; row: { body: string | null; n: number } | undefined } | { ok: false };
+
+/**
+ * The request GUCs, the call, and a check that the call left response.status and
+ * response.headers empty, as one batch. When it did not, the check fails (rolling the batch back)
+ * and the outcome says so; other errors are thrown.
+ */
+async function callInBatch(
+	backend: Backend,
+	context: RequestContext,
+	call: { sql: string; params: QueryParam[] },
+	readOnly: boolean
+): Promise<BatchOutcome> {
+	try {
+		const [, rows] = await backend.batch(
+			[
+				requestContextStatement(context),
+				call,
+				{
+					// A cast that fails only when a response GUC is set (not a constant: it must not be
+					// folded when the statement is planned).
+					sql: `select (nullif(current_setting('response.status', true) || current_setting('response.headers', true), '')
+						|| '${RESPONSE_GUCS_SET}')::integer as set`
+				}
+			],
+			{ readOnly, api: true }
+		);
+		return { ok: true, row: (rows as Array<{ body: string | null; n: number }>)[0] };
+	} catch (error) {
+		const { code, message } = error as { code?: unknown; message?: unknown };
+		if (code === '22P02' && typeof message === 'string' && message.includes(RESPONSE_GUCS_SET)) {
+			return { ok: false };
+		}
+		throw error;
+	}
 }
 
 type ShapeOptions = { singular: boolean; countExact: boolean; minimal: boolean; head: boolean };
 
-async function shapeReply(
-	tx: Tx,
+type ResponseGucs = { status: string | null; headers: string | null } | undefined;
+
+/** response.status and response.headers as the call left them (read in the same transaction). */
+async function readResponseGucs(tx: Tx): Promise<ResponseGucs> {
+	const [gucs] = await tx.query<{ status: string | null; headers: string | null }>(
+		`select nullif(current_setting('response.status', true), '') as status,
+		        nullif(current_setting('response.headers', true), '') as headers`
+	);
+	return gucs;
+}
+
+/** The HTTP reply; throws a ReplyError (which rolls the transaction back) for a refused shape. */
+function shapeReply(
 	fn: RpcFunction,
 	row: { body: string | null; n: number } | undefined,
+	gucs: ResponseGucs,
 	options: ShapeOptions
-): Promise<Reply> {
+): Reply {
 	const n = row?.n ?? 0;
 	let body = row?.body ?? 'null';
 	let contentType = JSON_TYPE;
@@ -376,10 +464,6 @@ async function shapeReply(
 	}
 	if (options.singular) contentType = `${OBJECT_TYPE}; charset=utf-8`;
 
-	const [gucs] = await tx.query<{ status: string | null; headers: string | null }>(
-		`select nullif(current_setting('response.status', true), '') as status,
-		        nullif(current_setting('response.headers', true), '') as headers`
-	);
 	const headers: Record<string, string> = { 'Content-Type': contentType };
 	const total = options.countExact ? String(n) : '*';
 	headers['Content-Range'] = n > 0 ? `0-${n - 1}/${total}` : `*/${total}`;

@@ -126,7 +126,13 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
 		log: logError
 	};
 	const auth = createAuthService(authContext);
-	const restContext = { backend, catalog, jwtSecret, log: logError };
+	const restContext = {
+		backend,
+		catalog,
+		jwtSecret,
+		log: logError,
+		setsResponseGucs: new Set<string>()
+	};
 
 	const dispatch = async (
 		req: IncomingMessage,

@@ -489,6 +489,104 @@ describe.each(lanes())('sign-up on $name', (lane) => {
 		expect(audit).toEqual({ ids: 10, distinct_ids: 10 });
 	});
 
+	/**
+	 * Holds the activity's row lock (as the office editing it would) until `whileHeld` has run and
+	 * `waiters` sign-ups wait for it, then runs `change` in the same transaction and commits: the
+	 * waiting sign-ups checked the rules before the lock and must judge the row they lock.
+	 */
+	async function holdingTheLock(
+		activity: string,
+		waiters: number,
+		whileHeld: () => Promise<Array<ApiOutcome<SignUpResult>>>,
+		change: string | null
+	): Promise<Array<ApiOutcome<SignUpResult>>> {
+		let release: () => void = () => undefined;
+		const released = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		let lockTaken: () => void = () => undefined;
+		const taken = new Promise<void>((resolve) => {
+			lockTaken = resolve;
+		});
+		const holder = asOwner(db.backend, async (tx) => {
+			await tx.query('select 1 from private.activities where id = $1::uuid for update', [activity]);
+			lockTaken();
+			await released;
+			if (change) await tx.query(change, [activity]);
+		});
+		await taken;
+		const calls = whileHeld();
+		for (let i = 0; ; i++) {
+			const [row] = await asOwner(db.backend, (tx) =>
+				tx.query<{ n: number }>(
+					`select count(*)::int as n from pg_stat_activity
+					where datname = current_database() and wait_event_type = 'Lock'`
+				)
+			);
+			if (Number(row?.n) >= waiters) break;
+			if (i > 200) throw new Error('the sign-ups never waited for the lock');
+			await new Promise((resolve) => setTimeout(resolve, 25));
+		}
+		release();
+		await holder;
+		return calls;
+	}
+
+	test('a rule that changes while a sign-up waits for the lock is judged on the locked row', async () => {
+		if (lane.name !== 'postgres') {
+			// PGlite has one connection: no other session can hold a lock. Asserted on PostgreSQL.
+			expect(lane.name).toBe('pglite');
+			return;
+		}
+		const closing = await createActivity(db.backend, { capacity: 5 });
+		const [closed] = await holdingTheLock(
+			closing,
+			1,
+			async () => [await signUp(person(women, 108), closing)],
+			`update private.activities set status = 'closed' where id = $1::uuid`
+		);
+		expect(closed && outcome(closed)).toBe('signup_closed');
+		const narrowing = await createActivity(db.backend, { capacity: 5 });
+		const [ineligible] = await holdingTheLock(
+			narrowing,
+			1,
+			async () => [await signUp(person(women, 109), narrowing)],
+			`update private.activities set eligible_genders = array['male'] where id = $1::uuid`
+		);
+		expect(ineligible && outcome(ineligible)).toBe('ineligible_gender');
+		const sessions = await createActivity(db.backend, { capacity: 5 });
+		const [needsSession] = await holdingTheLock(
+			sessions,
+			1,
+			async () => [await signUp(person(women, 110), sessions)],
+			`insert into private.sessions (activity_id, starts_at, ends_at, capacity)
+			select id, starts_at, ends_at, 5 from private.activities where id = $1::uuid`
+		);
+		expect(needsSession && outcome(needsSession)).toBe('session_required');
+		expect(await statuses(closing)).toEqual({});
+		expect(await statuses(narrowing)).toEqual({});
+		expect(await statuses(sessions)).toEqual({});
+	});
+
+	test('a double tap whose second request waits for the lock answers with the first sign-up', async () => {
+		if (lane.name !== 'postgres') {
+			expect(lane.name).toBe('pglite');
+			return;
+		}
+		const activity = await createActivity(db.backend, { capacity: 5 });
+		const member = person(women, 111);
+		const results = await holdingTheLock(
+			activity,
+			2,
+			async () => Promise.all([signUp(member, activity), signUp(member, activity)]),
+			null
+		);
+		expect(results.map(outcome)).toEqual(['registered', 'registered']);
+		expect(results.map((r) => r.ok && r.value.existing).sort()).toEqual([false, true]);
+		expect(await statuses(activity)).toEqual({ registered: 1 });
+		expect(await seats(activity)).toBe(1);
+	});
+
 	test('get_activity and list_my_registrations show the member their registration and ticket', async () => {
 		const activity = await createActivity(db.backend, { capacity: 1, title: 'Detail test' });
 		const member = person(women, 106);

@@ -458,6 +458,224 @@ describe.each(lanes())('check-in on $name', (lane) => {
 		expect(notManager).toMatchObject({ ok: false, code: 'check_in_not_found' });
 	});
 
+	/** Today in the union's time zone, the activity-day a scanner sends. */
+	async function today(): Promise<string> {
+		const [row] = await asOwner(db.backend, (tx) =>
+			tx.query<{ day: string }>(
+				`select (now() at time zone (select s.time_zone from private.union_settings s))::date::text as day`
+			)
+		);
+		return row?.day ?? '';
+	}
+
+	/** The rows a set of actions left in the log: how many, and in how many subtransactions. */
+	async function logOf(ids: string[]): Promise<{ rows: number; xmins: number }> {
+		const [row] = await asOwner(db.backend, (tx) =>
+			tx.query<{ rows: number; xmins: number }>(
+				`select count(*)::int as rows, count(distinct xmin::text)::int as xmins
+				from private.check_ins where id = any ($1::uuid[])`,
+				[`{${ids.join(',')}}`]
+			)
+		);
+		return { rows: row?.rows ?? 0, xmins: row?.xmins ?? 0 };
+	}
+
+	/** A result without what differs between two venues (ids, times). */
+	function comparable(result: Result & { activity_version?: number; replayed?: boolean }) {
+		const entity = result.entity as Record<string, unknown> | undefined;
+		const first = entity?.first_check_in as Record<string, unknown> | null | undefined;
+		return {
+			status: result.status,
+			code: result.code,
+			warnings: result.warnings,
+			replayed: result.replayed,
+			activity_version: result.activity_version,
+			entity: entity && {
+				...entity,
+				registration_id: entity.registration_id ? 'a registration' : entity.registration_id,
+				first_check_in: first && { device_id: first.device_id, recorded_by: first.recorded_by }
+			}
+		};
+	}
+
+	test('a batch of check-ins is applied at once and answers exactly as one action at a time', async () => {
+		const statuses = {
+			21: 'registered',
+			22: 'registered',
+			23: 'cancelled',
+			24: 'waitlisted',
+			25: 'registered',
+			26: 'registered'
+		};
+		const day = await today();
+		const stranger = await venue({ 27: 'registered' });
+		const answers: Result[][] = [];
+		const logs: Array<{ rows: number; xmins: number }> = [];
+		for (const oneByOne of [false, true]) {
+			const { activity, tickets } = await venue(statuses);
+			// Checked in earlier by another phone: the batch's scan of 25 is a duplicate.
+			await scan(office, activity, tickets[25] ?? '', {}, 'phone-x');
+			const [registration] = await asOwner(db.backend, (tx) =>
+				tx.query<{ id: string }>(
+					`select r.id from private.registrations r join private.members m on m.id = r.member_id
+					where r.activity_id = $1::uuid and m.user_id = $2::uuid`,
+					[
+						activity,
+						attendee(26).role === 'authenticated' ? (attendee(26) as { userId: string }).userId : ''
+					]
+				)
+			);
+			const batch = [
+				action(scanner, 'check_in', { activity_id: activity, ticket: tickets[21], day, guests: 1 }),
+				action(scanner, 'check_in', {
+					activity_id: activity,
+					ticket: ` https://union.example/t/${tickets[22] ?? ''}\n`,
+					day,
+					guests: 0
+				}),
+				action(scanner, 'check_in', { activity_id: activity, ticket: tickets[23], day }),
+				action(scanner, 'check_in', { activity_id: activity, ticket: tickets[24], day }),
+				action(scanner, 'check_in', { activity_id: activity, ticket: tickets[25] }),
+				action(scanner, 'check_in', {
+					activity_id: activity,
+					registration_id: registration?.id,
+					day,
+					guests: 5
+				}),
+				action(scanner, 'check_in', { activity_id: activity, ticket: stranger.tickets[27], day }),
+				action(scanner, 'check_in', { activity_id: activity, ticket: 'no-such-ticket', day }),
+				action(scanner, 'check_in', {
+					activity_id: activity,
+					ticket: tickets[21],
+					day: '2000-01-01'
+				})
+			];
+			// One at a time: an action of another kind in the batch makes it go one by one.
+			const results = oneByOne
+				? (await send(scanner, [...batch, action(scanner, 'fly_to_moon', {})])).slice(
+						0,
+						batch.length
+					)
+				: await send(scanner, batch);
+			expect(results.map((r) => r.id)).toEqual(batch.map((a) => a.id));
+			answers.push(results);
+			logs.push(await logOf(batch.map((a) => a.id)));
+			// A replay answers with the stored results.
+			const replay = await send(scanner, batch);
+			expect(replay).toEqual(results.map((r) => ({ ...r, replayed: true })));
+			expect(await logOf(batch.map((a) => a.id))).toEqual(logs[logs.length - 1]);
+		}
+		const [together, alone] = answers as [Result[], Result[]];
+		expect(together.map(comparable)).toEqual(alone.map(comparable));
+		expect(together.map((r) => [r.status, r.code])).toEqual([
+			['applied', 'checked_in'],
+			['applied', 'checked_in'],
+			['applied', 'checked_in'],
+			['rejected', 'not_admitted'],
+			['applied', 'already_checked_in'],
+			['applied', 'checked_in'],
+			['rejected', 'wrong_activity'],
+			['rejected', 'ticket_unknown'],
+			['rejected', 'wrong_day']
+		]);
+		expect(together[2]?.warnings).toEqual(['registration_cancelled']);
+		expect(together[4]?.entity?.first_check_in?.device_id).toBe('phone-x');
+		// Five check-ins each way; the batch wrote them in one statement (one subtransaction), one
+		// at a time wrote each in its own.
+		expect(logs).toEqual([
+			{ rows: 5, xmins: 1 },
+			{ rows: 5, xmins: 5 }
+		]);
+	});
+
+	test('a batch with a repeated member, an unknown ticket accepted provisionally or a clock off is answered as one at a time', async () => {
+		const { activity, tickets } = await venue({ 28: 'registered', 29: 'registered' });
+		const twice = [
+			action(office, 'check_in', { activity_id: activity, ticket: tickets[28] }),
+			action(office, 'check_in', { activity_id: activity, ticket: tickets[28] }),
+			action(office, 'check_in', {
+				activity_id: activity,
+				ticket: 'unknown-ticket-456',
+				provisional: true
+			})
+		];
+		const results = await send(office, twice, 'phone-b');
+		expect(results.map((r) => [r.status, r.code])).toEqual([
+			['applied', 'checked_in'],
+			['applied', 'already_checked_in'],
+			['applied', 'provisional']
+		]);
+		expect(results[1]?.entity?.first_check_in?.device_id).toBe('phone-b');
+		const skewed = await callApi<{ results: Result[] }>(
+			db.backend,
+			scanner,
+			"select public.apply_actions($1, now() + interval '2 hours', $2::text::jsonb) as result",
+			[
+				'phone-a',
+				JSON.stringify([
+					action(scanner, 'check_in', { activity_id: activity, ticket: tickets[29] })
+				])
+			]
+		);
+		expect(skewed.ok && skewed.value.results[0]).toMatchObject({
+			status: 'applied',
+			code: 'checked_in',
+			warnings: ['clock_skew']
+		});
+		const [flags] = await asOwner(db.backend, (tx) =>
+			tx.query<{ flags: string[] }>(
+				`select c.flags from private.check_ins c join private.registrations r on r.id = c.registration_id
+				where c.activity_id = $1::uuid and r.ticket_secret = $2`,
+				[activity, tickets[29] ?? '']
+			)
+		);
+		expect(flags?.flags).toEqual(['clock_skew']);
+		expect(await counter(activity)).toMatchObject({ checked_in: 2, provisional: 1 });
+	});
+
+	test('T31 a transient lock timeout in a batch of check-ins: that action and the ones after it retry', async () => {
+		if (lane.name !== 'postgres') {
+			// PGlite has one connection: no other session can hold a lock. Asserted on PostgreSQL.
+			expect(lane.name).toBe('pglite');
+			return;
+		}
+		const { activity, tickets } = await venue({ 30: 'registered', 31: 'registered' });
+		const batch = [
+			action(scanner, 'check_in', { activity_id: activity, ticket: tickets[30] }),
+			action(scanner, 'check_in', { activity_id: activity, ticket: tickets[31] })
+		];
+		let release: () => void = () => undefined;
+		const held = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		let lockTaken: () => void = () => undefined;
+		const taken = new Promise<void>((resolve) => {
+			lockTaken = resolve;
+		});
+		// The office editing the activity holds its row lock; a check-in must wait to reference it.
+		const holder = asOwner(db.backend, async (tx) => {
+			await tx.query('select 1 from private.activities where id = $1::uuid for update', [activity]);
+			lockTaken();
+			await held;
+		});
+		await taken;
+		const response = await callApi<{ results: Result[] }>(
+			db.backend,
+			scanner,
+			`select set_config('lock_timeout', '200ms', true), public.apply_actions('phone-a', now(), $1::text::jsonb) as result`,
+			[JSON.stringify(batch)]
+		);
+		release();
+		await holder;
+		expect(response.ok && response.value.results.map((r) => [r.status, r.code])).toEqual([
+			['retry', '55P03'],
+			['retry', 'halted']
+		]);
+		expect(await logOf(batch.map((a) => a.id))).toEqual({ rows: 0, xmins: 0 });
+		const retried = await send(scanner, batch);
+		expect(retried.map((r) => r.code)).toEqual(['checked_in', 'checked_in']);
+	});
+
 	test('a day outside the activity is refused', async () => {
 		const { activity, tickets } = await venue({ 20: 'registered' });
 		const result = await scan(scanner, activity, tickets[20] ?? '', { day: '2000-01-01' });

@@ -143,6 +143,23 @@ describe.each(backends)('RPC on $name', (backend) => {
 			expect(response.json).toEqual({ created: true });
 		});
 
+		it('a writing function that sets response.status takes effect once per call', async () => {
+			const first = await raw(standIn, '/rest/v1/rpc/bump_created', { body: '{}' });
+			const second = await raw(standIn, '/rest/v1/rpc/bump_created', { body: '{}' });
+			expect([first.status, second.status]).toEqual([201, 201]);
+			expect(Number(second.json) - Number(first.json)).toBe(1);
+		});
+
+		it('passes text with quotes, backslashes, dollars and newlines through unchanged', async () => {
+			const odd = `it's \\ a "$1" $$ $a$ \n\t E'\\x' ; select 1; -- 家属 \u0001`;
+			expect((await anon.rpc('greet', { name: odd })).data).toBe(`hello ${odd}`);
+			expect((await anon.rpc('greet', { name: odd }, { get: true })).data).toBe(`hello ${odd}`);
+			expect((await anon.rpc('echo_json', { odd, list: [odd] })).data).toEqual({
+				odd,
+				list: [odd]
+			});
+		});
+
 		it('strips nulls on request', async () => {
 			const response = await raw(standIn, '/rest/v1/rpc/table_rows', {
 				body: '{}',
