@@ -17,6 +17,9 @@ test('the app opens in Chinese, starts, and breaks no Content-Security-Policy ru
 	await expect(page).toHaveTitle(/工会/);
 	// SvelteKit has mounted the app into its container (the inline bootstrap ran).
 	await expect(page.locator('body > div > :not(script)').first()).toBeAttached();
+	// The header bar app.html paints before any script runs gives way to the app's own.
+	await expect(page.locator('#boot-shell')).toHaveCount(0);
+	await expect(page.locator('header.app-header')).toHaveCount(1);
 	const violations = await page.evaluate(
 		() => (window as unknown as { __cspViolations: string[] }).__cspViolations
 	);
