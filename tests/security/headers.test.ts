@@ -109,6 +109,10 @@ describe('G2 headers of the served app', () => {
 			expect(nginx, name).toContain(`add_header ${name} "${value}" always;`);
 		}
 		expect(nginx).toMatch(/add_header Strict-Transport-Security "max-age=\d+/);
+		// nginx drops inherited add_header directives in a block that has its own: none may.
+		for (const block of nginx.matchAll(/location[^{]*\{([^}]*)\}/g)) {
+			expect(block[1], block[0]).not.toContain('add_header');
+		}
 		const csp = (/add_header Content-Security-Policy "([^"]+)"/.exec(nginx)?.[1] ?? '').replace(
 			/'sha256-<[^>]*>'/g,
 			''
