@@ -28,6 +28,26 @@ export type ItemState = 'pending' | 'synced' | 'rejected' | 'blocked' | 'sign_in
 
 const LAST_USER_KEY = 'union-activities.last-user';
 
+/** The same rows, none written since (every write of a row moves one of these). */
+function sameRows(a: readonly OutboxRow[], b: readonly OutboxRow[]): boolean {
+	return (
+		a.length === b.length &&
+		a.every((row, index) => {
+			const other = b[index];
+			return (
+				other !== undefined &&
+				row.id === other.id &&
+				row.status === other.status &&
+				row.updatedAt === other.updatedAt &&
+				row.attempts === other.attempts &&
+				row.settledAt === other.settledAt &&
+				row.dismissedAt === other.dismissedAt &&
+				row.lastError?.at === other.lastError?.at
+			);
+		})
+	);
+}
+
 export class SyncState {
 	/** null until storage was probed; false: this phone cannot keep offline work (banner). */
 	offlineCapable: boolean | null = $state(null);
@@ -225,7 +245,10 @@ export class SyncState {
 		if (outbox == null) return;
 		const all = await outbox.rows();
 		const userId = this.userId;
-		this.rows = all.filter((row) => row.userId === userId);
+		const rows = all.filter((row) => row.userId === userId);
+		// Every read makes new objects: assign only a real change, or every page that lays the
+		// outbox over its data would render again for nothing (the engine's start, each upload).
+		if (!sameRows(rows, this.rows)) this.rows = rows;
 		this.parkedCount = all.filter(
 			(row) => row.status === 'pending' && row.userId !== userId
 		).length;
