@@ -4,7 +4,15 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Tx } from '../standin/backend.ts';
-import { asOwner, callApi, demo, lanes, type Caller, type SeededDatabase } from './support.ts';
+import {
+	asOwner,
+	callApi,
+	demo,
+	DEMO_ACCOUNTS,
+	lanes,
+	type Caller,
+	type SeededDatabase
+} from './support.ts';
 
 const TZ = 'Asia/Shanghai';
 const YEAR = 2031;
@@ -140,7 +148,8 @@ function expectedFigures(
 	end: string,
 	groupBy: GroupBy,
 	roots: string[],
-	basis: 'unit' | 'eligible'
+	basis: 'unit' | 'eligible',
+	categories: string[] | null = null
 ): Map<string, Figures> {
 	const unitById = new Map(raw.units.map((u) => [u.id, u]));
 	const inScope = (unitId: string) =>
@@ -153,6 +162,7 @@ function expectedFigures(
 	const actDays = new Map<string, string[]>();
 	const held = raw.activities.filter((a) => {
 		if (a.status === 'draft' || a.status === 'cancelled') return false;
+		if (categories && !categories.includes(a.category)) return false;
 		const days = daysBetween(localDay(a.starts_at), localDay(a.ends_at)).filter(
 			(d) => d >= start && d <= end
 		);
@@ -297,6 +307,86 @@ function expectedFigures(
 		});
 	}
 	return result;
+}
+
+/** The raw rows the independent calculation works from. */
+async function readRaw(tx: Tx): Promise<Raw> {
+	return {
+		units: await tx.query<UnitRow>('select id, code, parent_id, ancestors from private.units'),
+		members: await tx.query<MemberRow>(
+			`select id, unit_id, gender, member_type, active_from::text, active_until::text from private.members`
+		),
+		activities: await tx.query<ActivityRow>(
+			`select id, title, category, status, starts_at::text, ends_at::text, eligible_genders,
+				eligible_member_types, eligible_unit_ids from private.activities`
+		),
+		sessions: await tx.query<SessionRow>(
+			'select id, activity_id, starts_at::text, ends_at::text from private.sessions'
+		),
+		registrations: await tx.query<RegistrationRow>(
+			'select id, activity_id, member_id, session_id, status from private.registrations'
+		),
+		checkIns: await tx.query<CheckInRow>(
+			`select id, activity_id, member_id, day::text, kind, guests_checked_in, undoes from private.check_ins`
+		),
+		reviews: await tx.query<ReviewRow>(
+			`select check_in_id, decision, decided_at::text from private.check_in_reviews`
+		)
+	};
+}
+
+/**
+ * How far the tables the reports read (20261123000910_report_speed.sql) are from a recomputation:
+ * attendances missing or extra against the log (undo and review applied), attendances whose
+ * derived columns (valid, category, previous days) differ from private.attendances_chains(), and
+ * admitted-registration counts that differ from the registrations. All zero when current.
+ */
+async function driftOf(tx: Tx): Promise<Record<string, number>> {
+	const [row] = await tx.query<Record<string, number>>(`
+		with expected as (
+			select c.activity_id, c.day, c.member_id, m.unit_id, max(c.guests_checked_in) as guests,
+				bool_and(c.kind = 'paper') as paper_only
+			from private.check_ins c
+			join private.members m on m.id = c.member_id
+			where c.kind in ('scan', 'manual', 'walk_in', 'paper')
+				and not exists (
+					select 1 from private.check_ins u
+					where u.kind = 'undo' and u.activity_id = c.activity_id and c.id = any (u.undoes)
+				)
+				and not exists (
+					select 1 from private.check_in_reviews r
+					where r.check_in_id = c.id and r.decision = 'reversed'
+						and r.decided_at = (select max(x.decided_at) from private.check_in_reviews x where x.check_in_id = c.id)
+				)
+			group by c.activity_id, c.day, c.member_id, m.unit_id
+		),
+		actual as (
+			select t.activity_id, t.day, t.member_id, t.unit_id, t.guests, t.paper_only from private.attendances t
+		),
+		admitted as (
+			select r.activity_id, r.session_id, m.unit_id, count(*)::integer as registrations
+			from private.registrations r join private.members m on m.id = r.member_id
+			where r.status = 'registered'
+			group by r.activity_id, r.session_id, m.unit_id
+		),
+		counted as (
+			select a.activity_id, a.session_id, a.unit_id, a.registrations
+			from private.report_admissions a where a.registrations <> 0
+		)
+		select
+			(select count(*) from (select * from expected except select * from actual) x)::int as missing,
+			(select count(*) from (select * from actual except select * from expected) x)::int as extra,
+			(select count(*) from (
+				select t.activity_id, t.day, t.member_id, t.category, t.valid, t.prev_day, t.prev_cat_day
+				from private.attendances t
+				except select * from private.attendances_chains()
+			) x)::int as chains,
+			(select count(*) from (
+				(select * from admitted except select * from counted)
+				union all
+				(select * from counted except select * from admitted)
+			) x)::int as admissions`);
+	return row ?? {};
 }
 
 const rate = (numerator: number, denominator: number): number | null =>
@@ -596,28 +686,7 @@ describe.each(lanes())('reports on $name', (lane) => {
 			}
 		});
 
-		raw = await asOwner(db.backend, async (tx) => ({
-			units: await tx.query<UnitRow>('select id, code, parent_id, ancestors from private.units'),
-			members: await tx.query<MemberRow>(
-				`select id, unit_id, gender, member_type, active_from::text, active_until::text from private.members`
-			),
-			activities: await tx.query<ActivityRow>(
-				`select id, title, category, status, starts_at::text, ends_at::text, eligible_genders,
-					eligible_member_types, eligible_unit_ids from private.activities`
-			),
-			sessions: await tx.query<SessionRow>(
-				'select id, activity_id, starts_at::text, ends_at::text from private.sessions'
-			),
-			registrations: await tx.query<RegistrationRow>(
-				'select id, activity_id, member_id, session_id, status from private.registrations'
-			),
-			checkIns: await tx.query<CheckInRow>(
-				`select id, activity_id, member_id, day::text, kind, guests_checked_in, undoes from private.check_ins`
-			),
-			reviews: await tx.query<ReviewRow>(
-				`select check_in_id, decision, decided_at::text from private.check_in_reviews`
-			)
-		}));
+		raw = await asOwner(db.backend, readRaw);
 	});
 
 	afterAll(async () => {
@@ -897,6 +966,272 @@ describe.each(lanes())('reports on $name', (lane) => {
 		expect(text).toContain(`职工参与率${((cur.participants / cur.headcount) * 100).toFixed(1)}%`);
 		expect(text).toContain(`上年${String(prev.attendances)}人次`);
 		expect(text).toContain(`家属参加${String(cur.guest_attendances)}人次`);
+	});
+
+	// The tables the reports read (private.attendances, private.report_admissions) are kept by
+	// triggers; these check them against a recomputation, and the figures after later changes.
+
+	/** Every figure of `rows` (and the year before) against the independent calculation on `data`. */
+	function expectFigures(
+		rows: ReportRow[],
+		data: Raw,
+		period: { start: string; end: string },
+		groupBy: Exclude<GroupBy, 'activity_title'>,
+		basis: 'unit' | 'eligible',
+		categories: string[] | null = null
+	) {
+		const expected = expectedFigures(
+			data,
+			period.start,
+			period.end,
+			groupBy,
+			[unionId],
+			basis,
+			categories
+		);
+		const previous = expectedFigures(
+			data,
+			minusYear(period.start),
+			minusYear(period.end),
+			groupBy === 'activity' ? 'activity_title' : groupBy,
+			[unionId],
+			basis,
+			categories
+		);
+		expect(rows.map((r) => r.group_key).sort()).toEqual([...expected.keys()].sort());
+		for (const row of rows) {
+			const prevKey =
+				groupBy === 'month'
+					? `${String(Number(row.group_key.slice(0, 4)) - 1)}${row.group_key.slice(4)}`
+					: groupBy === 'activity'
+						? row.group_label
+						: row.group_key;
+			const want = expected.get(row.group_key);
+			const prev = previous.get(prevKey);
+			expect({ key: row.group_key, ...pickFigures(row) }).toEqual({ key: row.group_key, ...want });
+			expect({
+				key: row.group_key,
+				activities: row.prev_activities,
+				attendances: row.prev_attendances,
+				participants: row.prev_participants,
+				guest_attendances: row.prev_guest_attendances,
+				registrations_admitted: row.prev_registrations_admitted,
+				admitted_days: row.prev_admitted_days,
+				headcount: row.prev_headcount
+			}).toEqual({
+				key: row.group_key,
+				...(prev ?? {
+					activities: 0,
+					attendances: 0,
+					participants: 0,
+					guest_attendances: 0,
+					registrations_admitted: 0,
+					admitted_days: 0,
+					headcount: 0
+				})
+			});
+		}
+	}
+
+	/** report_participation as the office inside `tx` (then back to the owner). */
+	async function reportIn(
+		tx: Tx,
+		period: { start: string; end: string },
+		groupBy: string,
+		basis = 'unit'
+	): Promise<ReportRow[]> {
+		await tx.query(`select set_config('request.jwt.claims', $1, true)`, [
+			JSON.stringify({
+				role: 'authenticated',
+				sub: DEMO_ACCOUNTS.office.userId,
+				email: DEMO_ACCOUNTS.office.email,
+				aud: 'authenticated'
+			})
+		]);
+		await tx.query('set local role authenticated');
+		const [row] = await tx.query<{ result: ReportRow[] }>(
+			`select coalesce(jsonb_agg(to_jsonb(r)), '[]'::jsonb) as result
+			from public.report_participation($1::date, $2::date, $3, null, null, $4) r`,
+			[period.start, period.end, groupBy, basis]
+		);
+		await tx.query('reset role');
+		return row?.result ?? [];
+	}
+
+	/** Runs `fn` as the owner in a transaction that is rolled back afterwards. */
+	async function thenRollBack(fn: (tx: Tx) => Promise<void>): Promise<void> {
+		const rollback = new Error('rollback');
+		await db.backend
+			.transaction(async (tx) => {
+				await fn(tx);
+				throw rollback;
+			})
+			.catch((error: unknown) => {
+				if (error !== rollback) throw error;
+			});
+	}
+
+	test('the tables the reports read agree with the log and the registrations', async () => {
+		expect(await asOwner(db.backend, driftOf)).toEqual({
+			missing: 0,
+			extra: 0,
+			chains: 0,
+			admissions: 0
+		});
+	});
+
+	test('every figure with some categories matches the independent calculation', async () => {
+		const categories = ['sports', 'health', 'culture'];
+		for (const groupBy of ['total', 'unit', 'month', 'category', 'activity'] as const) {
+			for (const period of periods) {
+				const outcome = await report(office, { ...period, groupBy, categories });
+				if (!outcome.ok) throw new Error(outcome.code);
+				expectFigures(outcome.value, raw, period, groupBy, 'unit', categories);
+			}
+		}
+	});
+
+	test('the figures stay right when activities, members, registrations and check-ins change later', async () => {
+		await thenRollBack(async (tx) => {
+			const year = String(YEAR);
+			// Held one-day activities of the year with attendances, in a fixed order.
+			const held = await tx.query<{ id: string; day: string }>(
+				`select a.id, min(t.day)::text as day from private.activities a
+				join private.attendances t on t.activity_id = a.id
+				where a.status not in ('draft', 'cancelled') and a.starts_at::date = a.ends_at::date
+					and extract(year from a.starts_at) = $1::int
+				group by a.id order by min(a.title), a.id`,
+				[year]
+			);
+			const [cancelled, moved, recategorized, late] = held;
+			if (!cancelled || !moved || !recategorized || !late) throw new Error('too few activities');
+			// Cancelled after the check-ins; moved a day later (its check-ins no longer on its days);
+			// another category.
+			await tx.query(`update private.activities set status = 'cancelled' where id = $1::uuid`, [
+				cancelled.id
+			]);
+			await tx.query(
+				`update private.activities set starts_at = starts_at + interval '1 day', ends_at = ends_at + interval '1 day'
+				where id = $1::uuid`,
+				[moved.id]
+			);
+			await tx.query(
+				`update private.activities set category = case when category = 'outing' then 'care' else 'outing' end
+				where id = $1::uuid`,
+				[recategorized.id]
+			);
+			// A member who attended moves to a unit of another branch.
+			await tx.query(
+				`update private.members m set unit_id = (
+					select u.id from private.units u
+					where u.kind = 'group' and u.parent_id <> (select parent_id from private.units where id = m.unit_id)
+					order by u.code limit 1)
+				where m.id = (
+					select x.id from private.members x
+					where exists (select 1 from private.attendances t where t.member_id = x.id)
+					order by x.employee_no limit 1)`
+			);
+			// An admitted registration cancelled, another moved to the other session.
+			await tx.query(
+				`update private.registrations set status = 'cancelled', cancelled_at = now()
+				where id = (
+					select r.id from private.registrations r join private.members m on m.id = r.member_id
+					where r.status = 'registered' order by m.employee_no, r.created_at limit 1)`
+			);
+			await tx.query(
+				`update private.registrations r set session_id = (
+					select s.id from private.sessions s where s.activity_id = r.activity_id and s.id <> r.session_id limit 1)
+				where r.id = (
+					select x.id from private.registrations x join private.members m on m.id = x.member_id
+					where x.status = 'registered' and x.session_id is not null order by m.employee_no limit 1)`
+			);
+			// A member who joins, signs up and is deleted again.
+			await tx.query(
+				`with m as (
+					insert into private.members (employee_no, name, gender, member_type, unit_id)
+					select 'R-GONE', '离开', 'female', 'staff', unit_id from private.members order by employee_no limit 1
+					returning id
+				)
+				insert into private.registrations (activity_id, member_id, status)
+				select $1::uuid, m.id, 'registered' from m`,
+				[late.id]
+			);
+			await tx.query(`delete from private.members where employee_no = 'R-GONE'`);
+			// Registered members of `late` with no check-in: paper entries after the day, one undone
+			// by an undo that reached the server first, and then 60 at once in one statement (a mix
+			// of new ones and duplicates with more guests).
+			const absent = await tx.query<{ registration_id: string; member_id: string }>(
+				`select r.id as registration_id, r.member_id from private.registrations r
+				where r.activity_id = $1::uuid and r.status = 'registered'
+					and not exists (select 1 from private.check_ins c where c.registration_id = r.id)
+				order by (select m.employee_no from private.members m where m.id = r.member_id)`,
+				[late.id]
+			);
+			const [first, second] = absent;
+			if (!first || !second) throw new Error('no absentees');
+			const overtaken = randomUUID();
+			await tx.query(
+				`insert into private.check_ins (id, activity_id, day, kind, undoes, device_id, device_seq)
+				values ($1::uuid, $2::uuid, $3::date, 'undo', array[$4::uuid], 'late-phone', 1)`,
+				[randomUUID(), late.id, late.day, overtaken]
+			);
+			for (const [id, who] of [
+				[overtaken, first],
+				[randomUUID(), second]
+			] as const) {
+				await tx.query(
+					`insert into private.check_ins (id, activity_id, registration_id, member_id, day, kind, device_id, device_seq, flags)
+					values ($1::uuid, $2::uuid, $3::uuid, $4::uuid, $5::date, 'paper', 'paper', 2, array['paper'])`,
+					[id, late.id, who.registration_id, who.member_id, late.day]
+				);
+			}
+			await tx.query(
+				`insert into private.check_ins (id, activity_id, registration_id, member_id, day, kind, guests_checked_in,
+					device_id, device_seq)
+				select gen_random_uuid(), r.activity_id, r.id, r.member_id, $2::date,
+					case when n % 3 = 0 then 'paper' else 'scan' end, 1, 'bulk', n
+				from (
+					select r.*, row_number() over (order by m.employee_no) as n
+					from private.registrations r join private.members m on m.id = r.member_id
+					where r.activity_id = $1::uuid and r.status = 'registered'
+				) r
+				cross join generate_series(1, 60) g
+				where r.n = 1 + (g - 1) % (select count(*) from private.registrations x where x.activity_id = $1::uuid and x.status = 'registered')`,
+				[late.id, late.day]
+			);
+			// Reviews: one attendance reversed, another reversed and confirmed again.
+			const reviewed = await tx.query<{ id: string }>(
+				`select c.id from private.check_ins c
+				where c.kind = 'scan' and exists (
+					select 1 from private.attendances t where t.activity_id = c.activity_id and t.day = c.day and t.member_id = c.member_id)
+				order by c.device_seq limit 2`
+			);
+			await tx.query(
+				`insert into private.check_in_reviews (check_in_id, decision, decided_at)
+				values ($1::uuid, 'reversed', now()), ($2::uuid, 'reversed', now() - interval '1 hour'),
+					($2::uuid, 'confirmed', now())`,
+				[reviewed[0]?.id ?? null, reviewed[1]?.id ?? null]
+			);
+
+			expect(await driftOf(tx)).toEqual({ missing: 0, extra: 0, chains: 0, admissions: 0 });
+			const data = await readRaw(tx);
+			for (const groupBy of ['total', 'unit', 'category', 'month', 'activity'] as const) {
+				for (const period of periods) {
+					expectFigures(await reportIn(tx, period, groupBy), data, period, groupBy, 'unit');
+				}
+			}
+		});
+	});
+
+	test('a new time zone recomputes which attendances count', async () => {
+		await thenRollBack(async (tx) => {
+			await tx.query(`update private.union_settings set time_zone = 'America/Los_Angeles'`);
+			expect(await driftOf(tx)).toEqual({ missing: 0, extra: 0, chains: 0, admissions: 0 });
+			const [row] = await tx.query<{ n: number }>(
+				`select count(*)::int as n from private.attendances where not valid`
+			);
+			expect(row?.n).toBeGreaterThan(0);
+		});
 	});
 });
 
