@@ -34,8 +34,8 @@ function sameRows(a: readonly OutboxRow[], b: readonly OutboxRow[]): boolean {
 		a.length === b.length &&
 		a.every((row, index) => {
 			const other = b[index];
+			if (other === undefined) return false;
 			return (
-				other !== undefined &&
 				row.id === other.id &&
 				row.status === other.status &&
 				row.updatedAt === other.updatedAt &&
