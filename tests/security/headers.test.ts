@@ -80,6 +80,8 @@ describe('G2 headers of the served app', () => {
 		// The one inline script is allowed by its hash, nothing else inline.
 		expect(html.headers.get('content-security-policy')).toMatch(/'sha256-[A-Za-z0-9+/=]+'/);
 		const config = await fetch(`${base}/config.json`);
+		// The app reads it in the default cache mode (to take app.html's preload): never stale.
+		expect(config.headers.get('cache-control')).toBe('no-cache');
 		expect(await config.json()).toEqual({
 			supabaseUrl: 'http://127.0.0.1:54321',
 			supabaseKey: 'anon-key'

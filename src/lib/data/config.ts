@@ -66,7 +66,9 @@ export function parseRuntimeConfig(input: unknown): ConfigResult {
 export async function loadRuntimeConfig(fetchImpl: typeof fetch = fetch): Promise<ConfigResult> {
 	let response: Response;
 	try {
-		response = await fetchImpl(CONFIG_PATH, { cache: 'no-store' });
+		// The default cache mode takes the copy app.html preloads; the server marks it no-cache, so
+		// it is never an old one.
+		response = await fetchImpl(CONFIG_PATH);
 	} catch (error) {
 		return { ok: false, problem: `${CONFIG_PATH} could not be fetched: ${String(error)}` };
 	}
