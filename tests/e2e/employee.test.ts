@@ -84,6 +84,75 @@ test('sign-in: the demo employee signs in with the mailbox code and sees open ac
 	await expect(page.getByRole('navigation', { name: '主导航' })).toBeVisible();
 });
 
+test('a signed-in page load takes its first reads from app.html and its modules from the preloads', async ({
+	page
+}) => {
+	await signInWithOtp(page, DEMO_EMPLOYEE);
+	const calls: string[] = [];
+	const modules: string[] = [];
+	page.on('request', (request) => {
+		const rpc = /\/rest\/v1\/rpc\/([a-z_]+)/.exec(request.url());
+		if (rpc?.[1] && request.method() === 'POST') calls.push(rpc[1]);
+		if (request.url().includes('/_app/immutable/nodes/')) modules.push(request.url());
+	});
+
+	// A reload, as a member reopening the app: the list comes from the reads app.html started.
+	await page.reload();
+	await expect(page.getByRole('heading', { name: '孟婷雪，您好' })).toBeVisible();
+	await expect(page.locator('article').first()).toBeVisible();
+	const taken = await page.evaluate(() => {
+		const reads = (window as { unionEarly?: { reads: Record<string, unknown> } }).unionEarly?.reads;
+		return Object.entries(reads ?? {}).map(([key, answer]) => [key.split('\n')[0], answer]);
+	});
+	expect(taken.map(([url]) => String(url).replace(/.*\/rpc\//, '')).sort()).toEqual([
+		'list_activities',
+		'whoami'
+	]);
+	// Each was handed to the app (taken once), so neither was asked for twice.
+	expect(taken.every(([, answer]) => answer === undefined)).toBe(true);
+	expect(calls.filter((name) => name === 'whoami')).toHaveLength(1);
+	expect(calls.filter((name) => name === 'list_activities')).toHaveLength(1);
+	// The page's modules were preloaded by app.html's route table, once each.
+	const preloaded = await page
+		.locator('link[rel="modulepreload"][href*="/_app/immutable/nodes/"]')
+		.evaluateAll((links) => links.map((link) => (link as HTMLLinkElement).href));
+	expect(preloaded.length).toBeGreaterThanOrEqual(2);
+	expect(new Set(modules).size).toBe(modules.length);
+
+	// An activity's page reads its activity early too.
+	const card = page.locator('a[href^="/activities/"]').first();
+	const href = await card.getAttribute('href');
+	expect(href).toMatch(/^\/activities\/[0-9a-f-]{36}$/);
+	calls.length = 0;
+	await page.goto(href ?? '/');
+	await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+	expect(calls.filter((name) => name === 'get_activity')).toHaveLength(1);
+	expect(calls.filter((name) => name === 'whoami')).toHaveLength(1);
+});
+
+test('a session about to expire is refreshed first: no early reads, and the list still loads', async ({
+	page
+}) => {
+	await signInWithOtp(page, DEMO_EMPLOYEE);
+	// The stored session says it expires within a minute (auth-js then refreshes it first),
+	// written from a page without the app, whose token refresh would overwrite it.
+	await page.goto('/config.json');
+	await page.evaluate(() => {
+		const key = Object.keys(localStorage).find((name) => /^sb-.*-auth-token$/.test(name));
+		if (key === undefined) throw new Error('no stored session');
+		const session = JSON.parse(localStorage.getItem(key) ?? '{}') as { expires_at: number };
+		session.expires_at = Math.floor(Date.now() / 1000) + 60;
+		localStorage.setItem(key, JSON.stringify(session));
+	});
+	await page.goto('/');
+	await expect(page.getByRole('heading', { name: '孟婷雪，您好' })).toBeVisible();
+	await expect(page.locator('article').first()).toBeVisible();
+	const early = await page.evaluate(
+		() => Object.keys((window as { unionEarly?: { reads: object } }).unionEarly?.reads ?? {}).length
+	);
+	expect(early).toBe(0);
+});
+
 test.describe.serial('the demo employee books, holds tickets and cancels', () => {
 	let employee: Page;
 	let employeeContext: BrowserContext;

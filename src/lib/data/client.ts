@@ -2,6 +2,7 @@ import { AuthClient, type GoTrueClient } from '@supabase/auth-js';
 import { PostgrestClient } from '@supabase/postgrest-js';
 import type { RuntimeConfig } from './config.ts';
 import type { Database } from './database.types.ts';
+import { withEarlyReads } from './early.ts';
 
 /**
  * The API as this app sees it: database functions only, typed by `database.types.ts` (generated
@@ -81,7 +82,12 @@ export function createUnionClient(config: RuntimeConfig): UnionClient {
 		rest: restClient(
 			config.supabaseUrl,
 			config.supabaseKey,
-			fetchWithToken(config.supabaseKey, token)
+			// The first page's reads may already be under way (app.html's boot script).
+			fetchWithToken(
+				config.supabaseKey,
+				token,
+				withEarlyReads((input, init) => globalThis.fetch(input, init))
+			)
 		)
 	};
 }

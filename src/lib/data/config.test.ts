@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { loadRuntimeConfig, parseRuntimeConfig } from './config.ts';
 
 const ANON_KEY =
@@ -64,6 +64,31 @@ describe('loadRuntimeConfig', () => {
 		expect(missing).toEqual({ ok: false, problem: '/config.json answered HTTP 404' });
 		const broken = await loadRuntimeConfig(async () => new Response('{oops'));
 		expect(broken).toEqual({ ok: false, problem: '/config.json is not valid JSON' });
+	});
+
+	it('takes the copy app.html fetched, and fetches itself when that one failed', async () => {
+		let fetched = 0;
+		const fakeFetch = (async () => {
+			fetched += 1;
+			return Response.json({ supabaseUrl: 'https://y.example', supabaseKey: ANON_KEY });
+		}) as typeof fetch;
+		const early = { at: performance.now(), reads: {} };
+		vi.stubGlobal('window', {
+			unionEarly: {
+				...early,
+				config: Promise.resolve({ supabaseUrl: 'https://x.example', supabaseKey: ANON_KEY })
+			}
+		});
+		const taken = await loadRuntimeConfig(fakeFetch);
+		expect(taken.ok && taken.config.supabaseUrl).toBe('https://x.example');
+		expect(fetched).toBe(0);
+		vi.stubGlobal('window', {
+			unionEarly: { ...early, config: Promise.reject(new Error('HTTP 404')) }
+		});
+		const fetchedAgain = await loadRuntimeConfig(fakeFetch);
+		expect(fetchedAgain.ok && fetchedAgain.config.supabaseUrl).toBe('https://y.example');
+		expect(fetched).toBe(1);
+		vi.unstubAllGlobals();
 	});
 
 	it('explains a network failure', async () => {

@@ -1,6 +1,8 @@
 // Runtime configuration: one build serves any union's Supabase project, so the URL and the
 // publishable (anon) key come from /config.json, fetched at start, never baked into the bundle.
 
+import { takeEarlyConfig } from './early.ts';
+
 export interface RuntimeConfig {
 	supabaseUrl: string;
 	supabaseKey: string;
@@ -62,12 +64,19 @@ export function parseRuntimeConfig(input: unknown): ConfigResult {
 	return { ok: true, config: { supabaseUrl: url.href.replace(/\/+$/, ''), supabaseKey: key } };
 }
 
-/** Fetches and validates /config.json; `no-store` so an edited file takes effect on reload. */
+/**
+ * Validates /config.json: the copy app.html's boot script fetched (src/lib/data/early.ts), else
+ * one fetched here, which also explains what went wrong when the file cannot be read.
+ */
 export async function loadRuntimeConfig(fetchImpl: typeof fetch = fetch): Promise<ConfigResult> {
+	const early = takeEarlyConfig();
+	if (early !== null) {
+		const body = await early.catch(() => undefined);
+		if (body !== undefined) return parseRuntimeConfig(body);
+	}
 	let response: Response;
 	try {
-		// The default cache mode takes the copy app.html preloads; the server marks it no-cache, so
-		// it is never an old one.
+		// The server marks /config.json no-cache: an edited file takes effect on the next load.
 		response = await fetchImpl(CONFIG_PATH);
 	} catch (error) {
 		return { ok: false, problem: `${CONFIG_PATH} could not be fetched: ${String(error)}` };

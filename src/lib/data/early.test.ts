@@ -1,0 +1,110 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+	EARLY_READ_TTL_MS,
+	earlyReadKey,
+	takeEarlyConfig,
+	withEarlyReads,
+	type EarlyBoot
+} from './early.ts';
+
+// What app.html's boot script leaves behind, as a page would have it: a window with unionEarly.
+function bootWith(reads: Record<string, Promise<Response>>, at = performance.now()): EarlyBoot {
+	const early: EarlyBoot = { at, reads, config: Promise.resolve({ supabaseUrl: 'x' }) };
+	vi.stubGlobal('window', { unionEarly: early });
+	return early;
+}
+
+const URL_WHOAMI = 'https://api.example/rest/v1/rpc/whoami';
+const init = (authorization = 'Bearer token-1', body = '{}'): RequestInit => ({
+	method: 'POST',
+	body,
+	headers: { Authorization: authorization, apikey: 'key' }
+});
+
+/** The network behind the early reads: counts what reaches it. */
+function network(): { fetch: typeof fetch; calls: string[] } {
+	const calls: string[] = [];
+	return {
+		calls,
+		fetch: async (input: RequestInfo | URL) => {
+			calls.push(input instanceof Request ? input.url : input.toString());
+			return Response.json({ from: 'network' });
+		}
+	};
+}
+
+afterEach(() => {
+	vi.unstubAllGlobals();
+});
+
+describe('withEarlyReads', () => {
+	it('answers the same request with the early answer, once', async () => {
+		bootWith({
+			[earlyReadKey(URL_WHOAMI, '{}', 'Bearer token-1')]: Promise.resolve(
+				Response.json({ from: 'early' })
+			)
+		});
+		const net = network();
+		const fetchEarly = withEarlyReads(net.fetch);
+		expect(await (await fetchEarly(URL_WHOAMI, init())).json()).toEqual({ from: 'early' });
+		expect(await (await fetchEarly(URL_WHOAMI, init())).json()).toEqual({ from: 'network' });
+		expect(net.calls).toEqual([URL_WHOAMI]);
+	});
+
+	it('asks the network when the token, the body or the method differ', async () => {
+		bootWith({
+			[earlyReadKey(URL_WHOAMI, '{}', 'Bearer token-1')]: Promise.resolve(
+				Response.json({ from: 'early' })
+			)
+		});
+		const net = network();
+		const fetchEarly = withEarlyReads(net.fetch);
+		await fetchEarly(URL_WHOAMI, init('Bearer token-2'));
+		await fetchEarly(URL_WHOAMI, init('Bearer token-1', '{"a":1}'));
+		await fetchEarly(URL_WHOAMI, { ...init(), method: 'GET' });
+		expect(net.calls).toHaveLength(3);
+	});
+
+	it('sends a request again when its early attempt failed', async () => {
+		bootWith({
+			[earlyReadKey(URL_WHOAMI, '{}', 'Bearer token-1')]: Promise.reject(
+				new TypeError('Failed to fetch')
+			)
+		});
+		const net = network();
+		const response = await withEarlyReads(net.fetch)(URL_WHOAMI, init());
+		expect(await response.json()).toEqual({ from: 'network' });
+		expect(net.calls).toEqual([URL_WHOAMI]);
+	});
+
+	it('ignores early answers after the first page', async () => {
+		bootWith(
+			{
+				[earlyReadKey(URL_WHOAMI, '{}', 'Bearer token-1')]: Promise.resolve(
+					Response.json({ from: 'early' })
+				)
+			},
+			performance.now() - EARLY_READ_TTL_MS - 1
+		);
+		const net = network();
+		expect(await (await withEarlyReads(net.fetch)(URL_WHOAMI, init())).json()).toEqual({
+			from: 'network'
+		});
+		expect(takeEarlyConfig()).toBeNull();
+	});
+
+	it('passes everything through where no boot script ran', async () => {
+		const net = network();
+		await withEarlyReads(net.fetch)(URL_WHOAMI, init());
+		expect(net.calls).toEqual([URL_WHOAMI]);
+		expect(takeEarlyConfig()).toBeNull();
+	});
+});
+
+describe('takeEarlyConfig', () => {
+	it('hands over the config once', async () => {
+		bootWith({});
+		expect(await takeEarlyConfig()).toEqual({ supabaseUrl: 'x' });
+		expect(takeEarlyConfig()).toBeNull();
+	});
+});
