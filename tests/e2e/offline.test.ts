@@ -208,6 +208,7 @@ test.describe('offline engine', () => {
 		for (const id of activities) await openActivity(page, id);
 		await page.goto('/');
 		await expect(page.getByTestId('stale-notice')).toHaveCount(0);
+		await snapshotsStored(page);
 
 		await goOffline(context);
 		for (const id of activities) {
@@ -799,6 +800,18 @@ test.describe('offline engine', () => {
 async function openActivity(page: Page, activityId: string): Promise<void> {
 	await page.goto(`/activities/${activityId}`);
 	await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+	// What was read is stored for offline use once the tab is idle: wait for it, as a member who
+	// reads the page for a moment does, before the next page or the network goes away.
+	await snapshotsStored(page);
+}
+
+async function snapshotsStored(page: Page): Promise<void> {
+	await waitForHook(page);
+	await page.evaluate(() =>
+		(
+			window as unknown as { __unionOutbox: { snapshotsStored(): Promise<void> } }
+		).__unionOutbox.snapshotsStored()
+	);
 }
 
 async function activityIdOf(title: string): Promise<string> {

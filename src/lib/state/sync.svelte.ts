@@ -19,6 +19,7 @@ import {
 import type { CachedRead } from '#lib/offline/cache.ts';
 import type { OfflineEngine } from '#lib/offline/engine.ts';
 import type { FlusherStatus, SyncPhase } from '#lib/offline/flusher.ts';
+import { whenIdle } from './idle.ts';
 import type { SessionState } from './session.svelte.ts';
 
 export type { SyncPhase };
@@ -27,6 +28,8 @@ export type { SyncPhase };
 export type ItemState = 'pending' | 'synced' | 'rejected' | 'blocked' | 'sign_in_needed';
 
 const LAST_USER_KEY = 'union-activities.last-user';
+/** At the latest this long after an answer arrives, it is stored for offline use. */
+const SNAPSHOT_WRITE_DELAY_MS = 500;
 
 /** The same rows, none written since (every write of a row moves one of these). */
 function sameRows(a: readonly OutboxRow[], b: readonly OutboxRow[]): boolean {
@@ -80,19 +83,31 @@ export class SyncState {
 
 	#engine: OfflineEngine | null = null;
 	#engineReady: Promise<OfflineEngine> | null = null;
+	/** Answers read from the network, on their way into the offline snapshot cache. */
+	#snapshotWrites: Promise<void> = Promise.resolve();
+	/** Set by init(): starts the engine (once, through #requireEngine). */
+	#start: (() => Promise<OfflineEngine>) | null = null;
 	#session: SessionState | null = null;
 	#persistAsked = false;
 
-	/** Starts the engine once (idempotent): storage probe, flusher, triggers, session following. */
-	init(config: RuntimeConfig, session: SessionState): Promise<OfflineEngine> {
-		if (this.#engineReady !== null) return this.#engineReady;
+	/**
+	 * Prepares the engine (idempotent): it starts once the first page is on screen and the tab is
+	 * idle, or at once when something needs it (an offline read, saving an action).
+	 */
+	init(config: RuntimeConfig, session: SessionState): void {
+		if (this.#start !== null) return;
 		this.#session = session;
-		// The engine (outbox, flusher, validators) is its own chunk, fetched while the first page
-		// renders: nothing on screen waits for it but offline reads and saving an action.
-		this.#engineReady = Promise.all([
-			import('#lib/offline/engine.ts'),
-			import('#lib/offline/transport.ts')
-		])
+		this.#start = () => this.#startEngine(config, session);
+		whenIdle(() => {
+			this.#requireEngine().catch((error: unknown) => {
+				console.error('offline engine did not start', error);
+			});
+		});
+	}
+
+	/** Storage probe, outbox, flusher, triggers, session following: the engine's own chunk. */
+	#startEngine(config: RuntimeConfig, session: SessionState): Promise<OfflineEngine> {
+		return Promise.all([import('#lib/offline/engine.ts'), import('#lib/offline/transport.ts')])
 			.then(([{ OfflineEngine }, { supabaseAuthPort, supabaseTransport }]) =>
 				OfflineEngine.create({
 					transport: supabaseTransport(config.supabaseUrl, config.supabaseKey),
@@ -107,7 +122,6 @@ export class SyncState {
 				this.#attach(engine, session);
 				return engine;
 			});
-		return this.#engineReady;
 	}
 
 	/** The engine once started (tests and the diagnostics page). */
@@ -136,13 +150,7 @@ export class SyncState {
 	async cachedRead<T>(key: string, fetcher: () => Promise<T>): Promise<CachedRead<T>> {
 		const userId = this.userId ?? this.#sessionUserId();
 		if (userId === null) return { data: await fetcher(), fetchedAt: Date.now(), fromCache: false };
-		// The request leaves at once, while the engine (and its cache) may still be loading; the
-		// cache then stores its answer or stands in for it. The no-op handler only keeps an early
-		// failure from being reported as unhandled before the cache awaits it.
-		const request = fetcher();
-		request.catch(() => undefined);
-		const engine = await this.#requireEngine();
-		return engine.cachedRead(userId, key, () => request);
+		return this.#networkFirst(userId, key, fetcher, () => this.#requireEngine());
 	}
 
 	/** cachedRead for a given user (the session's profile load, before `userId` is known). */
@@ -151,19 +159,62 @@ export class SyncState {
 		key: string,
 		fetcher: () => Promise<T>
 	): Promise<CachedRead<T>> {
-		if (this.#engineReady === null) {
+		if (this.#start === null) {
 			return { data: await fetcher(), fetchedAt: Date.now(), fromCache: false };
 		}
-		const request = fetcher();
-		request.catch(() => undefined);
-		const engine = await this.#engineReady;
-		return engine.cachedRead(userId, key, () => request);
+		return this.#networkFirst(userId, key, fetcher, () => this.#requireEngine());
+	}
+
+	/**
+	 * The request leaves at once, while the engine (and its cache) may still be loading. A
+	 * network answer is shown at once and stored in the background; only a failure waits for the
+	 * engine, whose cache then stands in with the last snapshot (or rethrows).
+	 */
+	async #networkFirst<T>(
+		userId: string,
+		key: string,
+		fetcher: () => Promise<T>,
+		engine: () => Promise<OfflineEngine>
+	): Promise<CachedRead<T>> {
+		const fetchedAt = Date.now();
+		let data: T;
+		try {
+			data = await fetcher();
+		} catch (error) {
+			const started = await engine();
+			return started.cachedRead(userId, key, () => Promise.reject(error as Error));
+		}
+		// Stored once the tab is idle (starting the engine if need be): the first screen never
+		// waits for it, nor shares the network or the main thread with it.
+		const write = new Promise<void>((resolve) => {
+			whenIdle(() => {
+				void engine()
+					.then(async (started) => {
+						// Signed out meanwhile: personal reads are not stored (sign-out clears them).
+						if ((this.userId ?? this.#sessionUserId()) !== userId) return;
+						await started.cache.put(userId, key, data, fetchedAt);
+					})
+					.catch(() => undefined)
+					.finally(resolve);
+			}, SNAPSHOT_WRITE_DELAY_MS);
+		});
+		this.#snapshotWrites = Promise.all([this.#snapshotWrites, write]).then(() => undefined);
+		return { data, fetchedAt, fromCache: false };
+	}
+
+	/** Resolves once every answer read so far is stored on the phone for offline use. */
+	async snapshotsStored(): Promise<void> {
+		let pending: Promise<void>;
+		do {
+			pending = this.#snapshotWrites;
+			await pending;
+		} while (pending !== this.#snapshotWrites);
 	}
 
 	/** The stored snapshot only, without trying the network (an offline start). */
 	async cachedValue<T>(userId: string, key: string): Promise<CachedRead<T> | null> {
-		if (this.#engineReady === null) return null;
-		const engine = await this.#engineReady;
+		if (this.#start === null) return null;
+		const engine = await this.#requireEngine();
 		const entry = await engine.cache.get(userId, key);
 		return entry === undefined
 			? null
@@ -235,7 +286,10 @@ export class SyncState {
 		} catch {
 			// Not stored in the first place.
 		}
-		const engine = this.#engine ?? (this.#engineReady === null ? null : await this.#engineReady);
+		// Started if need be: a snapshot may be on the phone from an earlier visit. Reads still on
+		// their way into it land first, so none outlives the clearing.
+		const engine = this.#start === null ? null : await this.#requireEngine();
+		await this.snapshotsStored();
 		await engine?.cache.clearUser(userId);
 	}
 
@@ -265,7 +319,8 @@ export class SyncState {
 
 	async #requireEngine(): Promise<OfflineEngine> {
 		if (this.#engine !== null) return this.#engine;
-		if (this.#engineReady === null) throw new Error('sync.init() was not called');
+		if (this.#start === null) throw new Error('sync.init() was not called');
+		this.#engineReady ??= this.#start();
 		return this.#engineReady;
 	}
 
@@ -370,15 +425,14 @@ export const sync = new SyncState();
 
 /** Starts the offline engine for this tab; called by the root layout load once config is known. */
 export function initSync(config: RuntimeConfig, session: SessionState): void {
-	void sync.init(config, session).catch((error: unknown) => {
-		console.error('offline engine did not start', error);
-	});
+	sync.init(config, session);
 }
 
 interface TestHook {
 	enqueue: SyncState['enqueue'];
 	syncNow: () => Promise<void>;
 	rows: () => Promise<OutboxRow[]>;
+	snapshotsStored: () => Promise<void>;
 	state: () => {
 		phase: SyncPhase;
 		displayPhase: SyncPhase;
@@ -407,6 +461,7 @@ function exposeTestHook(state: SyncState): void {
 		enqueue: (kind, payload) => state.enqueue(kind, payload),
 		syncNow: () => state.syncNow(),
 		rows: async () => (await state.engine?.outbox?.rows()) ?? [],
+		snapshotsStored: () => state.snapshotsStored(),
 		state: () => ({
 			phase: state.phase,
 			displayPhase: state.displayPhase,
