@@ -1,8 +1,8 @@
-import { AuthClient, type GoTrueClient } from '@supabase/auth-js';
 import { PostgrestClient } from '@supabase/postgrest-js';
 import type { RuntimeConfig } from './config.ts';
 import type { Database } from './database.types.ts';
 import { withEarlyReads } from './early.ts';
+import { LazyAuth, type UnionAuth } from './lazy-auth.ts';
 
 /**
  * The API as this app sees it: database functions only, typed by `database.types.ts` (generated
@@ -17,7 +17,7 @@ export type UnionDatabase = Database;
  * app never calls, and that is more than half of supabase-js's weight on every first load.
  */
 export interface UnionClient {
-	readonly auth: GoTrueClient;
+	readonly auth: UnionAuth;
 	readonly rest: PostgrestClient<UnionDatabase>;
 }
 
@@ -67,15 +67,22 @@ function withSlash(url: string): string {
 }
 
 export function createUnionClient(config: RuntimeConfig): UnionClient {
-	const auth = new AuthClient({
-		url: new URL('auth/v1', withSlash(config.supabaseUrl)).href,
-		headers: { ...baseHeaders(config.supabaseKey), Authorization: `Bearer ${config.supabaseKey}` },
-		storageKey: sessionStorageKey(config.supabaseUrl),
-		persistSession: true,
-		autoRefreshToken: true,
-		// Sign-in is by typed code, never by a link back into the app.
-		detectSessionInUrl: false
-	});
+	const storageKey = sessionStorageKey(config.supabaseUrl);
+	const auth = new LazyAuth(async () => {
+		const { AuthClient } = await import('@supabase/auth-js');
+		return new AuthClient({
+			url: new URL('auth/v1', withSlash(config.supabaseUrl)).href,
+			headers: {
+				...baseHeaders(config.supabaseKey),
+				Authorization: `Bearer ${config.supabaseKey}`
+			},
+			storageKey,
+			persistSession: true,
+			autoRefreshToken: true,
+			// Sign-in is by typed code, never by a link back into the app.
+			detectSessionInUrl: false
+		});
+	}, storageKey);
 	const token = async () => (await auth.getSession()).data.session?.access_token ?? null;
 	return {
 		auth,

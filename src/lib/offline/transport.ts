@@ -5,7 +5,7 @@
 //    Retry-After reach the classifier;
 //  - nothing retries behind the outbox's back: postgrest-js retries only GET/HEAD/OPTIONS (an
 //    rpc is a POST), and `retry: false` turns even that off on this client.
-import { isAuthRetryableFetchError } from '@supabase/auth-js';
+import { isAuthRetryableFetchError } from '#lib/data/lazy-auth.ts';
 import { fetchWithToken, restClient, type UnionClient } from '#lib/data/client.ts';
 import type { Json } from '#lib/data/database.types.ts';
 import type { TransportOutcome } from '#lib/domain/outbox-classify.ts';

@@ -1,4 +1,5 @@
-import { isAuthRetryableFetchError, type AuthChangeEvent, type Session } from '@supabase/auth-js';
+import type { AuthChangeEvent, Session } from '@supabase/auth-js';
+import { isAuthRetryableFetchError } from '#lib/data/lazy-auth.ts';
 import type { Whoami } from '#lib/domain/whoami.ts';
 import type { UnionClient } from '#lib/data/client.ts';
 import { AppError, fromAuthError, toAppError } from '#lib/data/errors.ts';
@@ -59,6 +60,8 @@ export class SessionState {
 		}
 		this.session = data.session;
 		await this.loadProfile();
+		// The first page is on its way to the screen: auth-js (refreshing, other tabs) next.
+		this.client.auth.preload?.();
 	}
 
 	/** Loads `whoami`; concurrent callers share one request. */
