@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadRuntimeConfig, parseRuntimeConfig } from './config.ts';
 
 const ANON_KEY =
@@ -73,22 +73,18 @@ describe('loadRuntimeConfig', () => {
 			return Response.json({ supabaseUrl: 'https://y.example', supabaseKey: ANON_KEY });
 		}) as typeof fetch;
 		const early = { at: performance.now(), reads: {} };
-		vi.stubGlobal('window', {
-			unionEarly: {
-				...early,
-				config: Promise.resolve({ supabaseUrl: 'https://x.example', supabaseKey: ANON_KEY })
-			}
-		});
-		const taken = await loadRuntimeConfig(fakeFetch);
+		const taken = await loadRuntimeConfig(fakeFetch, () => ({
+			...early,
+			config: Promise.resolve({ supabaseUrl: 'https://x.example', supabaseKey: ANON_KEY })
+		}));
 		expect(taken.ok && taken.config.supabaseUrl).toBe('https://x.example');
 		expect(fetched).toBe(0);
-		vi.stubGlobal('window', {
-			unionEarly: { ...early, config: Promise.reject(new Error('HTTP 404')) }
-		});
-		const fetchedAgain = await loadRuntimeConfig(fakeFetch);
+		const fetchedAgain = await loadRuntimeConfig(fakeFetch, () => ({
+			...early,
+			config: Promise.reject(new Error('HTTP 404'))
+		}));
 		expect(fetchedAgain.ok && fetchedAgain.config.supabaseUrl).toBe('https://y.example');
 		expect(fetched).toBe(1);
-		vi.unstubAllGlobals();
 	});
 
 	it('explains a network failure', async () => {

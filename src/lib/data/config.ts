@@ -1,7 +1,7 @@
 // Runtime configuration: one build serves any union's Supabase project, so the URL and the
 // publishable (anon) key come from /config.json, fetched at start, never baked into the bundle.
 
-import { takeEarlyConfig } from './early.ts';
+import { takeEarlyConfig, type EarlySource } from './early.ts';
 
 export interface RuntimeConfig {
 	supabaseUrl: string;
@@ -68,8 +68,11 @@ export function parseRuntimeConfig(input: unknown): ConfigResult {
  * Validates /config.json: the copy app.html's boot script fetched (src/lib/data/early.ts), else
  * one fetched here, which also explains what went wrong when the file cannot be read.
  */
-export async function loadRuntimeConfig(fetchImpl: typeof fetch = fetch): Promise<ConfigResult> {
-	const early = takeEarlyConfig();
+export async function loadRuntimeConfig(
+	fetchImpl: typeof fetch = fetch,
+	earlySource?: EarlySource
+): Promise<ConfigResult> {
+	const early = takeEarlyConfig(earlySource);
 	if (early !== null) {
 		const body = await early.catch(() => undefined);
 		if (body !== undefined) return parseRuntimeConfig(body);

@@ -1,17 +1,17 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
 	EARLY_READ_TTL_MS,
 	earlyReadKey,
 	takeEarlyConfig,
 	withEarlyReads,
-	type EarlyBoot
+	type EarlyBoot,
+	type EarlySource
 } from './early.ts';
 
-// What app.html's boot script leaves behind, as a page would have it: a window with unionEarly.
-function bootWith(reads: Record<string, Promise<Response>>, at = performance.now()): EarlyBoot {
+// What app.html's boot script leaves behind (a page's window.unionEarly).
+function bootWith(reads: Record<string, Promise<Response>>, at = performance.now()): EarlySource {
 	const early: EarlyBoot = { at, reads, config: Promise.resolve({ supabaseUrl: 'x' }) };
-	vi.stubGlobal('window', { unionEarly: early });
-	return early;
+	return () => early;
 }
 
 const URL_WHOAMI = 'https://api.example/rest/v1/rpc/whoami';
@@ -33,32 +33,28 @@ function network(): { fetch: typeof fetch; calls: string[] } {
 	};
 }
 
-afterEach(() => {
-	vi.unstubAllGlobals();
-});
-
 describe('withEarlyReads', () => {
 	it('answers the same request with the early answer, once', async () => {
-		bootWith({
+		const source = bootWith({
 			[earlyReadKey(URL_WHOAMI, '{}', 'Bearer token-1')]: Promise.resolve(
 				Response.json({ from: 'early' })
 			)
 		});
 		const net = network();
-		const fetchEarly = withEarlyReads(net.fetch);
+		const fetchEarly = withEarlyReads(net.fetch, source);
 		expect(await (await fetchEarly(URL_WHOAMI, init())).json()).toEqual({ from: 'early' });
 		expect(await (await fetchEarly(URL_WHOAMI, init())).json()).toEqual({ from: 'network' });
 		expect(net.calls).toEqual([URL_WHOAMI]);
 	});
 
 	it('asks the network when the token, the body or the method differ', async () => {
-		bootWith({
+		const source = bootWith({
 			[earlyReadKey(URL_WHOAMI, '{}', 'Bearer token-1')]: Promise.resolve(
 				Response.json({ from: 'early' })
 			)
 		});
 		const net = network();
-		const fetchEarly = withEarlyReads(net.fetch);
+		const fetchEarly = withEarlyReads(net.fetch, source);
 		await fetchEarly(URL_WHOAMI, init('Bearer token-2'));
 		await fetchEarly(URL_WHOAMI, init('Bearer token-1', '{"a":1}'));
 		await fetchEarly(URL_WHOAMI, { ...init(), method: 'GET' });
@@ -66,19 +62,19 @@ describe('withEarlyReads', () => {
 	});
 
 	it('sends a request again when its early attempt failed', async () => {
-		bootWith({
+		const source = bootWith({
 			[earlyReadKey(URL_WHOAMI, '{}', 'Bearer token-1')]: Promise.reject(
 				new TypeError('Failed to fetch')
 			)
 		});
 		const net = network();
-		const response = await withEarlyReads(net.fetch)(URL_WHOAMI, init());
+		const response = await withEarlyReads(net.fetch, source)(URL_WHOAMI, init());
 		expect(await response.json()).toEqual({ from: 'network' });
 		expect(net.calls).toEqual([URL_WHOAMI]);
 	});
 
 	it('ignores early answers after the first page', async () => {
-		bootWith(
+		const source = bootWith(
 			{
 				[earlyReadKey(URL_WHOAMI, '{}', 'Bearer token-1')]: Promise.resolve(
 					Response.json({ from: 'early' })
@@ -87,24 +83,25 @@ describe('withEarlyReads', () => {
 			performance.now() - EARLY_READ_TTL_MS - 1
 		);
 		const net = network();
-		expect(await (await withEarlyReads(net.fetch)(URL_WHOAMI, init())).json()).toEqual({
+		expect(await (await withEarlyReads(net.fetch, source)(URL_WHOAMI, init())).json()).toEqual({
 			from: 'network'
 		});
-		expect(takeEarlyConfig()).toBeNull();
+		expect(takeEarlyConfig(source)).toBeNull();
 	});
 
 	it('passes everything through where no boot script ran', async () => {
+		const source = (): undefined => undefined;
 		const net = network();
-		await withEarlyReads(net.fetch)(URL_WHOAMI, init());
+		await withEarlyReads(net.fetch, source)(URL_WHOAMI, init());
 		expect(net.calls).toEqual([URL_WHOAMI]);
-		expect(takeEarlyConfig()).toBeNull();
+		expect(takeEarlyConfig(source)).toBeNull();
 	});
 });
 
 describe('takeEarlyConfig', () => {
 	it('hands over the config once', async () => {
-		bootWith({});
-		expect(await takeEarlyConfig()).toEqual({ supabaseUrl: 'x' });
-		expect(takeEarlyConfig()).toBeNull();
+		const source = bootWith({});
+		expect(await takeEarlyConfig(source)).toEqual({ supabaseUrl: 'x' });
+		expect(takeEarlyConfig(source)).toBeNull();
 	});
 });

@@ -33,16 +33,20 @@ export function earlyReadKey(url: string, body: string, authorization: string): 
 	return `${url}\n${body}\n${authorization}`;
 }
 
-function boot(): EarlyBoot | null {
-	if (typeof window === 'undefined') return null;
-	const early = window.unionEarly;
+/** Where the boot script left its work: `window.unionEarly` in a page (tests pass their own). */
+export type EarlySource = () => EarlyBoot | undefined;
+
+const pageBoot: EarlySource = () => (typeof window === 'undefined' ? undefined : window.unionEarly);
+
+function boot(source: EarlySource): EarlyBoot | null {
+	const early = source();
 	if (early === undefined || performance.now() - early.at > EARLY_READ_TTL_MS) return null;
 	return early;
 }
 
 /** The boot script's /config.json (parsed JSON), the first time; null when there is none. */
-export function takeEarlyConfig(): Promise<unknown> | null {
-	const early = boot();
+export function takeEarlyConfig(source: EarlySource = pageBoot): Promise<unknown> | null {
+	const early = boot(source);
 	const config = early?.config ?? null;
 	if (early !== null) early.config = undefined;
 	return config;
@@ -52,9 +56,12 @@ export function takeEarlyConfig(): Promise<unknown> | null {
  * A fetch that answers a request the boot script already made with that answer (once). A boot
  * request that failed is sent again here, so an early failure is never the app's answer.
  */
-export function withEarlyReads(baseFetch: typeof fetch): typeof fetch {
+export function withEarlyReads(
+	baseFetch: typeof fetch,
+	source: EarlySource = pageBoot
+): typeof fetch {
 	return (input, init) => {
-		const early = boot();
+		const early = boot(source);
 		const body = init?.body;
 		const authorization = new Headers(init?.headers).get('Authorization');
 		if (
