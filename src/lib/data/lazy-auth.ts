@@ -1,5 +1,5 @@
 import type { AuthChangeEvent, GoTrueClient, Session, Subscription } from '@supabase/auth-js';
-import { whenIdle } from '#lib/state/idle.ts';
+import { afterFirstPage } from '#lib/state/idle.ts';
 
 /** The GoTrue calls this app makes: all it needs of auth-js. */
 export type UnionAuth = { preload?(): void } & Pick<
@@ -72,9 +72,9 @@ export class LazyAuth implements UnionAuth {
 		this.#storageKey = storageKey;
 	}
 
-	/** Loads auth-js once the tab is idle: the session state calls it after the first page. */
+	/** Loads auth-js once the first page is shown and the tab is idle (called after the profile). */
 	preload(): void {
-		whenIdle(() => void this.#real().catch(() => undefined));
+		afterFirstPage(() => void this.#real().catch(() => undefined));
 	}
 
 	#real(): Promise<GoTrueClient> {

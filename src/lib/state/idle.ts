@@ -19,3 +19,28 @@ export function yieldToMain(): Promise<void> {
 	if (typeof scheduler?.yield === 'function') return scheduler.yield();
 	return new Promise((resolve) => setTimeout(resolve, 0));
 }
+
+let showFirstPage: () => void = () => undefined;
+const firstPageShown = new Promise<void>((resolve) => {
+	showFirstPage = resolve;
+});
+
+/** The first page's own content has arrived (its first read answered or failed). Idempotent. */
+export function markFirstPageShown(): void {
+	showFirstPage();
+}
+
+/** How long background work waits for a first page that never reads (sign-in, not on roster). */
+export const FIRST_PAGE_WAIT_MS = 3000;
+
+/**
+ * Background work (the offline engine, auth-js, storing reads for offline use) that must not
+ * compete with the first page for the network or the main thread: it waits until that page's
+ * content has arrived (at most FIRST_PAGE_WAIT_MS), then until the tab is idle.
+ */
+export function afterFirstPage(work: () => void, idleTimeoutMs = 2000): void {
+	const latest = new Promise<void>((resolve) => setTimeout(resolve, FIRST_PAGE_WAIT_MS));
+	void Promise.race([firstPageShown, latest]).then(() => {
+		whenIdle(work, idleTimeoutMs);
+	});
+}

@@ -19,7 +19,7 @@ import {
 import type { CachedRead } from '#lib/offline/cache.ts';
 import type { OfflineEngine } from '#lib/offline/engine.ts';
 import type { FlusherStatus, SyncPhase } from '#lib/offline/flusher.ts';
-import { whenIdle } from './idle.ts';
+import { afterFirstPage, markFirstPageShown } from './idle.ts';
 import type { SessionState } from './session.svelte.ts';
 
 export type { SyncPhase };
@@ -98,7 +98,7 @@ export class SyncState {
 		if (this.#start !== null) return;
 		this.#session = session;
 		this.#start = () => this.#startEngine(config, session);
-		whenIdle(() => {
+		afterFirstPage(() => {
 			this.#requireEngine().catch((error: unknown) => {
 				console.error('offline engine did not start', error);
 			});
@@ -148,9 +148,16 @@ export class SyncState {
 	 * old the data is; `fromCache` that it came from the phone.
 	 */
 	async cachedRead<T>(key: string, fetcher: () => Promise<T>): Promise<CachedRead<T>> {
-		const userId = this.userId ?? this.#sessionUserId();
-		if (userId === null) return { data: await fetcher(), fetchedAt: Date.now(), fromCache: false };
-		return this.#networkFirst(userId, key, fetcher, () => this.#requireEngine());
+		try {
+			const userId = this.userId ?? this.#sessionUserId();
+			if (userId === null) {
+				return { data: await fetcher(), fetchedAt: Date.now(), fromCache: false };
+			}
+			return await this.#networkFirst(userId, key, fetcher, () => this.#requireEngine());
+		} finally {
+			// A page's read: its content renders now, and background work may follow.
+			markFirstPageShown();
+		}
 	}
 
 	/** cachedRead for a given user (the session's profile load, before `userId` is known). */
@@ -184,10 +191,10 @@ export class SyncState {
 			const started = await engine();
 			return started.cachedRead(userId, key, () => Promise.reject(error as Error));
 		}
-		// Stored once the tab is idle (starting the engine if need be): the first screen never
-		// waits for it, nor shares the network or the main thread with it.
+		// Stored once the first page is shown and the tab is idle (starting the engine if need
+		// be): the first screen never waits for it, nor shares the network or the main thread.
 		const write = new Promise<void>((resolve) => {
-			whenIdle(() => {
+			afterFirstPage(() => {
 				void engine()
 					.then(async (started) => {
 						// Signed out meanwhile: personal reads are not stored (sign-out clears them).
