@@ -517,6 +517,8 @@ test.describe('offline engine', () => {
 		await page.locator('#password-email').fill(EMAIL);
 		await page.locator('#password-password').fill(PASSWORD);
 		await page.getByRole('button', { name: '用密码登录' }).click();
+		// The engine (and the hook) start once the page after sign-in has its content.
+		await waitForHook(page);
 		await expect
 			.poll(async () => (await statusOf(page, [row.id]))[0], { timeout: 20_000 })
 			.toBe('acked');

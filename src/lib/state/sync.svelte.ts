@@ -89,6 +89,7 @@ export class SyncState {
 	#start: (() => Promise<OfflineEngine>) | null = null;
 	#session: SessionState | null = null;
 	#persistAsked = false;
+	#testHook = false;
 
 	/**
 	 * Prepares the engine (idempotent): it starts once the first page is on screen and the tab is
@@ -98,6 +99,8 @@ export class SyncState {
 		if (this.#start !== null) return;
 		this.#session = session;
 		this.#start = () => this.#startEngine(config, session);
+		// Read at start: the engine may attach pages later, after the flag has left the address.
+		this.#testHook = typeof window !== 'undefined' && testHookWanted();
 		afterFirstPage(() => {
 			this.#requireEngine().catch((error: unknown) => {
 				console.error('offline engine did not start', error);
@@ -361,7 +364,7 @@ export class SyncState {
 				if (document.visibilityState === 'visible') void engine.flusher?.trigger('visible');
 			});
 			window.addEventListener('pageshow', () => void engine.flusher?.trigger('visible'));
-			exposeTestHook(this);
+			exposeTestHook(this, this.#testHook);
 		}
 
 		// Same user back (sign-in again, or a token refreshed elsewhere): resume an auth stop.
@@ -454,7 +457,7 @@ interface TestHook {
  * `window.__unionOutbox`, for end-to-end tests only: in development builds, or when the page was
  * opened with `?e2e` (the flag is remembered for the tab's session so reloads keep it).
  */
-function exposeTestHook(state: SyncState): void {
+function testHookWanted(): boolean {
 	let enabled = import.meta.env.DEV;
 	try {
 		if (new URLSearchParams(location.search).has('e2e')) sessionStorage.setItem('union-e2e', '1');
@@ -463,6 +466,10 @@ function exposeTestHook(state: SyncState): void {
 		// sessionStorage blocked: only the query flag counts.
 		enabled ||= new URLSearchParams(location.search).has('e2e');
 	}
+	return enabled;
+}
+
+function exposeTestHook(state: SyncState, enabled: boolean): void {
 	if (!enabled) return;
 	const hook: TestHook = {
 		enqueue: (kind, payload) => state.enqueue(kind, payload),
