@@ -90,10 +90,12 @@ test('a signed-in page load takes its first reads from app.html and its modules 
 	await signInWithOtp(page, DEMO_EMPLOYEE);
 	const calls: string[] = [];
 	const modules: string[] = [];
+	const stylesheets: string[] = [];
 	page.on('request', (request) => {
 		const rpc = /\/rest\/v1\/rpc\/([a-z_]+)/.exec(request.url());
 		if (rpc?.[1] && request.method() === 'POST') calls.push(rpc[1]);
 		if (request.url().includes('/_app/immutable/nodes/')) modules.push(request.url());
+		if (/\/_app\/immutable\/assets\/.*\.css$/.test(request.url())) stylesheets.push(request.url());
 	});
 
 	// A reload, as a member reopening the app: the list comes from the reads app.html started.
@@ -118,6 +120,9 @@ test('a signed-in page load takes its first reads from app.html and its modules 
 		.evaluateAll((links) => links.map((link) => (link as HTMLLinkElement).href));
 	expect(preloaded.length).toBeGreaterThanOrEqual(2);
 	expect(new Set(modules).size).toBe(modules.length);
+	// Its stylesheets too: a preload the router can't use (another CORS mode) is fetched twice.
+	expect(stylesheets.length).toBeGreaterThan(0);
+	expect(new Set(stylesheets).size).toBe(stylesheets.length);
 
 	// An activity's page reads its activity early too.
 	const card = page.locator('a[href^="/activities/"]').first();

@@ -78,6 +78,8 @@ export function routePreloadScript(table: RoutePreloadTable): string {
 						if (/\\.css$/.test(file)) {
 							link.rel = 'preload';
 							link.as = 'style';
+							// As the router will ask (anonymous CORS): else the preload goes unused.
+							link.crossOrigin = '';
 						} else {
 							link.rel = 'modulepreload';
 						}
