@@ -1,5 +1,7 @@
 import { create } from 'qrcode';
 
+export { ticketUrl } from './ticket-url.ts';
+
 // The ticket's QR as SVG path data: drawn by the page itself (no innerHTML), crisp at any size.
 
 export interface QrDrawing {
@@ -40,9 +42,4 @@ export function qrDrawing(text: string): QrDrawing {
 		}
 	}
 	return { size: modules.size + 2 * QUIET_ZONE, path: parts.join('') };
-}
-
-/** The URL a ticket's QR carries: the app's own page for it, and no personal data. */
-export function ticketUrl(origin: string, secret: string): string {
-	return `${origin.replace(/\/+$/, '')}/t/${encodeURIComponent(secret)}`;
 }
