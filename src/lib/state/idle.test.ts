@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type * as IdleModule from './idle.ts';
 
 // Each test takes a fresh copy of the module: "the first page was shown" is once per page load.
-async function freshIdle(): Promise<typeof import('./idle.ts')> {
+async function freshIdle(): Promise<typeof IdleModule> {
 	vi.resetModules();
 	return import('./idle.ts');
 }
