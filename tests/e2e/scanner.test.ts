@@ -94,11 +94,12 @@ test.afterAll(async () => {
 
 async function phone(
 	width = 390,
-	withVideo = false
+	withVideo = false,
+	height = 844
 ): Promise<{ context: BrowserContext; page: Page }> {
 	const context = await (withVideo ? browser : plainBrowser).newContext({
 		baseURL: origin,
-		viewport: { width, height: 844 },
+		viewport: { width, height },
 		deviceScaleFactor: 2,
 		isMobile: true,
 		hasTouch: true,
@@ -186,6 +187,25 @@ test('the fake camera feeds real ticket QRs: green, red for each wrong one, ambe
 	await page.screenshot({ path: join(SHOTS, 'scanner-390-camera.png'), fullPage: true });
 	await page.setViewportSize({ width: 320, height: 700 });
 	await page.screenshot({ path: join(SHOTS, 'scanner-320-camera.png'), fullPage: true });
+	await context.close();
+});
+
+test('on a 320 × 568 phone the camera and the verdict are on screen, above the tab bar, without scrolling', async () => {
+	const { context, page } = await phone(320, false, 568);
+	await signIn(page, OFFICE);
+	await openScanner(page, venue);
+	await expect(page.getByRole('button', { name: '暂停扫码' })).toBeVisible({ timeout: 15_000 });
+	// The whole verdict card sits between the top of the screen and the tab bar, and the camera's
+	// picture starts on screen.
+	const inView = async (): Promise<boolean> => {
+		const nav = await page.getByRole('navigation', { name: '主导航' }).boundingBox();
+		const verdict = await page.getByTestId('verdict').boundingBox();
+		const camera = await page.getByRole('region', { name: '扫码' }).boundingBox();
+		if (nav === null || verdict === null || camera === null) return false;
+		return verdict.y >= 0 && verdict.y + verdict.height <= nav.y && camera.y >= 0;
+	};
+	await expect.poll(inView).toBe(true);
+	await page.screenshot({ path: join(SHOTS, 'scanner-320x568.png') });
 	await context.close();
 });
 
