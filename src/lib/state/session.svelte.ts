@@ -5,7 +5,6 @@ import type { UnionClient } from '#lib/data/client.ts';
 import { AppError, fromAuthError, toAppError } from '#lib/data/errors.ts';
 import { fetchWhoami } from '#lib/data/me.ts';
 import type { MessageKey } from '#lib/i18n/translate.ts';
-import { yieldToMain } from './idle.ts';
 import type { SessionPhase } from './session-phase.ts';
 import { sync } from './sync.svelte.ts';
 
@@ -133,13 +132,11 @@ export class SessionState {
 		try {
 			// Offline, the last profile this phone saw for this account (DESIGN §3: cached reads).
 			const userId = this.session?.user.id;
-			const profile =
+			// The page this makes appear renders in a task after the shell's (src/routes/+layout.svelte).
+			this.profile =
 				userId === undefined
 					? await fetchWhoami(this.client)
 					: (await sync.cachedReadAs(userId, 'whoami', () => fetchWhoami(this.client))).data;
-			// The shell paints first; the page, which this makes appear, renders in a task of its own.
-			await yieldToMain();
-			this.profile = profile;
 			this.phase = 'ready';
 		} catch (error) {
 			const failure = toAppError(error);
