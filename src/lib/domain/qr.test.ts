@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { prepareZXingModule, readBarcodes } from 'zxing-wasm/reader';
-import { QUIET_ZONE, qrDrawing, ticketUrl, type QrDrawing } from './qr.ts';
+import { QUIET_ZONE, qrDrawing, type QrDrawing } from './qr.ts';
+import { ticketUrl } from './ticket-url.ts';
 
 /** The drawing as the screen shows it: RGBA pixels, `scale` pixels a module. */
 function rasterize(

@@ -1,7 +1,5 @@
 import { create } from 'qrcode';
 
-export { ticketUrl } from './ticket-url.ts';
-
 // The ticket's QR as SVG path data: drawn by the page itself (no innerHTML), crisp at any size.
 
 export interface QrDrawing {
