@@ -24,7 +24,7 @@ export default defineConfig({
 						{
 							// What every page runs first (Svelte and the PostgREST client) as one
 							// file: on HTTP/1.1 a first visit pays a round trip per file. auth-js is
-							// not in it: it loads when the tab is idle (src/lib/data/lazy-auth.ts).
+							// not in it: it loads after the first page (src/lib/data/lazy-auth.ts).
 							name: 'framework',
 							test: /node_modules[\\/](svelte|esm-env|clsx|@supabase[\\/]postgrest-js|tslib)[\\/]/
 						}

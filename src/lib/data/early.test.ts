@@ -21,6 +21,12 @@ const init = (authorization = 'Bearer token-1', body = '{}'): RequestInit => ({
 	headers: { Authorization: authorization, apikey: 'key' }
 });
 
+/** The boot script's whoami for token-1, answered with `answer`. */
+function earlyWhoami(answer: Promise<Response>): Record<string, Promise<Response>> {
+	return { [earlyReadKey(URL_WHOAMI, '{}', 'Bearer token-1')]: answer };
+}
+const earlyAnswer = (): Promise<Response> => Promise.resolve(Response.json({ from: 'early' }));
+
 /** The network behind the early reads: counts what reaches it. */
 function network(): { fetch: typeof fetch; calls: string[] } {
 	const calls: string[] = [];
@@ -35,11 +41,7 @@ function network(): { fetch: typeof fetch; calls: string[] } {
 
 describe('withEarlyReads', () => {
 	it('answers the same request with the early answer, once', async () => {
-		const source = bootWith({
-			[earlyReadKey(URL_WHOAMI, '{}', 'Bearer token-1')]: Promise.resolve(
-				Response.json({ from: 'early' })
-			)
-		});
+		const source = bootWith(earlyWhoami(earlyAnswer()));
 		const net = network();
 		const fetchEarly = withEarlyReads(net.fetch, source);
 		expect(await (await fetchEarly(URL_WHOAMI, init())).json()).toEqual({ from: 'early' });
@@ -48,11 +50,7 @@ describe('withEarlyReads', () => {
 	});
 
 	it('asks the network when the token, the body or the method differ', async () => {
-		const source = bootWith({
-			[earlyReadKey(URL_WHOAMI, '{}', 'Bearer token-1')]: Promise.resolve(
-				Response.json({ from: 'early' })
-			)
-		});
+		const source = bootWith(earlyWhoami(earlyAnswer()));
 		const net = network();
 		const fetchEarly = withEarlyReads(net.fetch, source);
 		await fetchEarly(URL_WHOAMI, init('Bearer token-2'));
@@ -62,11 +60,7 @@ describe('withEarlyReads', () => {
 	});
 
 	it('sends a request again when its early attempt failed', async () => {
-		const source = bootWith({
-			[earlyReadKey(URL_WHOAMI, '{}', 'Bearer token-1')]: Promise.reject(
-				new TypeError('Failed to fetch')
-			)
-		});
+		const source = bootWith(earlyWhoami(Promise.reject(new TypeError('Failed to fetch'))));
 		const net = network();
 		const response = await withEarlyReads(net.fetch, source)(URL_WHOAMI, init());
 		expect(await response.json()).toEqual({ from: 'network' });
@@ -74,14 +68,7 @@ describe('withEarlyReads', () => {
 	});
 
 	it('ignores early answers after the first page', async () => {
-		const source = bootWith(
-			{
-				[earlyReadKey(URL_WHOAMI, '{}', 'Bearer token-1')]: Promise.resolve(
-					Response.json({ from: 'early' })
-				)
-			},
-			performance.now() - EARLY_READ_TTL_MS - 1
-		);
+		const source = bootWith(earlyWhoami(earlyAnswer()), performance.now() - EARLY_READ_TTL_MS - 1);
 		const net = network();
 		expect(await (await withEarlyReads(net.fetch, source)(URL_WHOAMI, init())).json()).toEqual({
 			from: 'network'
