@@ -37,7 +37,8 @@ function titles(file: string): string[] {
 function idPrefixes(title: string): string[] {
 	const ids: string[] = [];
 	for (const word of title.split(/\s+/)) {
-		if (/^([A-G]\d{1,2}|T\d{2}|T\d{2}[ab]|I\d)$/.test(word)) ids.push(word.replace(/[ab]$/, ''));
+		if (/^([A-G]\d{1,2}|T\d{2}|T\d{2}[ab]|I\d|R\d{1,2})$/.test(word))
+			ids.push(word.replace(/[ab]$/, ''));
 		else break;
 	}
 	return ids;
@@ -46,7 +47,7 @@ function idPrefixes(title: string): string[] {
 describe('the security catalogue', () => {
 	const all = new Map(testFiles().map((file) => [file, titles(file)]));
 
-	test('lists every case of both catalogues exactly once: A1–G4 (62) and T01–T46', () => {
+	test('lists every case exactly once: A1–G4 (62), T01–T46 and the review findings R1–R18', () => {
 		const expected = [
 			...Array.from({ length: 15 }, (_, i) => `A${i + 1}`),
 			...Array.from({ length: 12 }, (_, i) => `B${i + 1}`),
@@ -55,7 +56,8 @@ describe('the security catalogue', () => {
 			...Array.from({ length: 10 }, (_, i) => `E${i + 1}`),
 			...Array.from({ length: 5 }, (_, i) => `F${i + 1}`),
 			...Array.from({ length: 4 }, (_, i) => `G${i + 1}`),
-			...Array.from({ length: 46 }, (_, i) => `T${String(i + 1).padStart(2, '0')}`)
+			...Array.from({ length: 46 }, (_, i) => `T${String(i + 1).padStart(2, '0')}`),
+			...Array.from({ length: 18 }, (_, i) => `R${i + 1}`)
 		];
 		expect(CATALOGUE.map((c) => c.id)).toEqual(expected);
 		for (const c of CATALOGUE) {

@@ -573,5 +573,114 @@ export const CATALOGUE: CatalogueCase[] = [
 		title: 'Storage persistence request',
 		status: 'referenced',
 		where: [at(E2E_OFFLINE, 'T46 ')]
+	},
+	// ------------------------------------------- R. Found by the reviews of 2026-12-02 (issue 14)
+	{
+		id: 'R1',
+		title: 'A session ticket admitted on another day',
+		status: 'not yet',
+		why: 'issue 14, in progress'
+	},
+	{
+		id: 'R2',
+		title: 'Walk-in overturns rejection, eligibility, series limit, capacity or waitlist order',
+		status: 'not yet',
+		why: 'issue 14, in progress'
+	},
+	{
+		id: 'R3',
+		title: 'Walk-in member search lists the whole union',
+		status: 'not yet',
+		why: 'issue 14, in progress'
+	},
+	{
+		id: 'R4',
+		title: 'Series limit bypassed by concurrent sign-ups',
+		status: 'not yet',
+		why: 'issue 14, in progress'
+	},
+	{
+		id: 'R5',
+		title: 'Liaison-only account cannot use the liaison page',
+		status: 'not yet',
+		why: 'issue 14, in progress'
+	},
+	{
+		id: 'R6',
+		title: '代报名 reports success for refusals',
+		status: 'not yet',
+		why: 'issue 14, in progress'
+	},
+	{
+		id: 'R7',
+		title: 'Office 代报名 member list stops silently at 5,000',
+		status: 'not yet',
+		why: 'issue 14, in progress'
+	},
+	{
+		id: 'R8',
+		title: 'Transient proxy 4xx dead-letters saved actions',
+		status: 'not yet',
+		why: 'issue 14, in progress'
+	},
+	{
+		id: 'R9',
+		title: '401 JWT expired on a read signs the member out',
+		status: 'not yet',
+		why: 'issue 14, in progress'
+	},
+	{
+		id: 'R10',
+		title: 'Switching user in a second tab signs the new user out',
+		status: 'not yet',
+		why: 'issue 14, in progress'
+	},
+	{
+		id: 'R11',
+		title: 'Refresh cooldown, Retry-After, cleared storage, global logout',
+		status: 'not yet',
+		why: 'issue 14, in progress'
+	},
+	{
+		id: 'R12',
+		title: 'Stand-in password sign-up takes over a roster address',
+		status: 'not yet',
+		why: 'issue 14, in progress'
+	},
+	{
+		id: 'R13',
+		title: 'Parallel OTP guesses and unlimited code sends',
+		status: 'not yet',
+		why: 'issue 14, in progress'
+	},
+	{
+		id: 'R14',
+		title: 'Mailbox readable from any origin',
+		status: 'not yet',
+		why: 'issue 14, in progress'
+	},
+	{
+		id: 'R15',
+		title: 'Refresh reuse interval, deep JSON, unsized large body, v as a string',
+		status: 'not yet',
+		why: 'issue 14, in progress'
+	},
+	{
+		id: 'R16',
+		title: 'Unit import cannot rename or move; unexpected errors misread',
+		status: 'not yet',
+		why: 'issue 14, in progress'
+	},
+	{
+		id: 'R17',
+		title: 'Sign-up deadline after the start saved then ignored',
+		status: 'not yet',
+		why: 'issue 14, in progress'
+	},
+	{
+		id: 'R18',
+		title: 'Unknown ticket typed online shown as uploaded; percent-encoded URL refused',
+		status: 'not yet',
+		why: 'issue 14, in progress'
 	}
 ];
