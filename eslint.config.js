@@ -106,6 +106,55 @@ export default ts.config(
 		}
 	},
 	{
+		// The house's boundaries: domain rules are pure TypeScript (no Svelte, Supabase, browser
+		// storage or other app folders), so they run and are tested anywhere.
+		files: ['src/lib/domain/**/*.ts'],
+		rules: {
+			'no-restricted-imports': [
+				'error',
+				{
+					patterns: [
+						{
+							regex: '^#lib/(?!domain/)',
+							message: 'src/lib/domain imports only from src/lib/domain.'
+						},
+						{
+							group: ['svelte', 'svelte/*', '$app/*', '@supabase/*', 'idb', '@sveltejs/*'],
+							message:
+								'src/lib/domain is pure TypeScript: no Svelte, SvelteKit, Supabase or IndexedDB.'
+						}
+					]
+				}
+			]
+		}
+	},
+	{
+		// Pages reach the database through src/lib/data (typed wrappers over the functions), never
+		// through supabase-js itself.
+		files: ['src/routes/**/*.ts', 'src/routes/**/*.svelte', 'src/lib/components/**/*'],
+		ignores: ['src/routes/+layout.ts'],
+		rules: {
+			'no-restricted-imports': [
+				'error',
+				{
+					patterns: [
+						{
+							regex: '^(@supabase/|#lib/data/client\\.ts$)',
+							message: 'Pages call the database through the wrappers in src/lib/data.'
+						}
+					]
+				}
+			],
+			'no-restricted-syntax': [
+				'error',
+				{
+					selector: "CallExpression[callee.property.name='rpc']",
+					message: 'Pages call the database through the wrappers in src/lib/data.'
+				}
+			]
+		}
+	},
+	{
 		// Plain JS config files: no type information for them.
 		files: ['**/*.js', '**/*.cjs', '**/*.mjs'],
 		ignores: ['**/*.svelte.js'],
