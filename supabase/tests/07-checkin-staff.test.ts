@@ -90,7 +90,7 @@ describe.each(lanes())('check-in staff on $name', (lane) => {
 			[activity, employeeNo]
 		);
 	const revoke = (caller: Caller, role: string) =>
-		callApi(db.backend, caller, 'select public.revoke_staff_role($1::uuid) as result', [role]);
+		callApi(db.backend, caller, 'select public.revoke_role($1::uuid) as result', [role]);
 	const staffOf = (caller: Caller, activity: string) =>
 		callApi<StaffRow[]>(
 			db.backend,
@@ -197,9 +197,9 @@ describe.each(lanes())('check-in staff on $name', (lane) => {
 		const revoked = await revoke(organizer, granted.value.role_id);
 		expect(revoked).toMatchObject({ ok: true });
 		expect(await roster(helper, activity)).toMatchObject({ ok: false, code: 'not_staff' });
-		expect(await audit('staff_role_revoked', granted.value.role_id)).toBe(1);
+		expect(await audit('role_revoked', granted.value.role_id)).toBe(1);
 		expect(await revoke(organizer, granted.value.role_id)).toMatchObject({ ok: true });
-		expect(await audit('staff_role_revoked', granted.value.role_id)).toBe(1);
+		expect(await audit('role_revoked', granted.value.role_id)).toBe(1);
 		const [row] = await asOwner(db.backend, (tx) =>
 			tx.query<{ revoked_by: string | null }>(
 				'select revoked_by from private.staff_roles where id = $1::uuid',

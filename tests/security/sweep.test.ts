@@ -289,14 +289,6 @@ const EXPECTED: Record<string, Record<Caller, Outcome>> = {
 		foreignCheckinStaff: 'not_found',
 		office: 'allowed'
 	},
-	// A check-in staff grant on the target: it does not exist for a foreign caller.
-	revoke_staff_role: {
-		anon: D,
-		employee: 'not_found',
-		foreignOrganizer: 'not_found',
-		foreignCheckinStaff: 'not_found',
-		office: 'allowed'
-	},
 	search_walk_in_members: {
 		anon: D,
 		employee: D,

@@ -344,5 +344,5 @@ export async function grantCheckinStaff(
 }
 
 export async function revokeStaffRole(client: UnionClient, roleId: string): Promise<void> {
-	await callRpc(client, 'revoke_staff_role', { role_id: roleId });
+	await callRpc(client, 'revoke_role', { role_id: roleId });
 }

@@ -121,9 +121,6 @@ export type Database = {
 "revoke_role":
 { Args: { "role_id": string }; Returns: Json
                            },
-"revoke_staff_role":
-{ Args: { "role_id": string }; Returns: Json
-                           },
 "save_activity":
 { Args: { "activity": Json }; Returns: Json
                            },
