@@ -596,8 +596,9 @@ export const CATALOGUE: CatalogueCase[] = [
 	{
 		id: 'R4',
 		title: 'Series limit bypassed by concurrent sign-ups',
-		status: 'not yet',
-		why: 'issue 14, in progress'
+		status: 'automated',
+		where: [at(SIGNUP, 'R4 ')],
+		why: 'a (member, series) advisory lock before the count, before any activity row lock; asserted with real concurrency on the PostgreSQL lane'
 	},
 	{
 		id: 'R5',
