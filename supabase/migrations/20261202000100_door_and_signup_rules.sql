@@ -8,6 +8,11 @@
 --     transaction (on_behalf, a batch of actions) take all their (member, series) locks first.
 --     Waitlist promotion, approval and the lottery only move registrations between the statuses
 --     the limit already counts, so they take none.
+-- R1  A registration for a session is checked in on its session's day (union time) only, on both
+--     check-in paths (private.apply_checkin_scoped and the set-based private.apply_checkin_batch):
+--     otherwise `wrong_day`, naming the session. Organizers may override (payload override_day),
+--     flagged `other_day` for review; check-in staff get `override_not_allowed`. The counter's
+--     `admitted` and session lines count only the people expected that day.
 
 -- ===========================================================================================
 -- Section: R4 the (member, series) lock
@@ -504,16 +509,473 @@ end;
 $$;
 
 -- ===========================================================================================
+-- Section: R1 a session's booking is checked in on its session's day
+-- ===========================================================================================
+
+-- What a wrong-day verdict says about the ticket's session: its day (union time) and start.
+create function private.session_entity(booked private.sessions) returns jsonb
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+	return jsonb_build_object('session_id', booked.id, 'session_label', booked.label,
+		'session_starts_at', booked.starts_at,
+		'session_day', (booked.starts_at at time zone (select u.time_zone from private.union_settings u))::date);
+end;
+$$;
+
+-- Live body from 20261123000900; new (R1): a registration for a session of another day than the
+-- check-in day is refused `wrong_day` (with the session in the entity), unless an organizer
+-- overrides it (payload override_day), then applied and flagged `other_day`.
+create or replace function private.apply_checkin_scoped(
+	action_id uuid,
+	kind text,
+	payload jsonb,
+	device text,
+	device_seq bigint,
+	device_time timestamptz,
+	clock_skew boolean,
+	staff uuid,
+	may_check_in boolean,
+	days date[]
+) returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+	target uuid := (payload ->> 'activity_id')::uuid;
+	activity private.activities;
+	registration private.registrations;
+	member private.members;
+	unit_name text;
+	on_day date;
+	flags text[] := case when clock_skew then array['clock_skew'] else '{}' end;
+	warnings text[] := '{}';
+	check_kind text;
+	guests integer;
+	first jsonb;
+	targets uuid[];
+	live integer;
+	booked private.sessions;
+	booked_day date;
+begin
+	select * into activity from private.activities a where a.id = target;
+	if activity.id is null or not may_check_in then
+		-- A12/A13: only staff of this activity; nothing about the activity is revealed.
+		return jsonb_build_object('id', action_id, 'status', 'rejected', 'code', 'not_staff');
+	end if;
+
+	if kind = 'undo_check_in' then
+		select coalesce(array_agg(distinct t), '{}') into targets
+		from jsonb_array_elements_text(coalesce(payload -> 'target_ids', '[]'::jsonb)) t;
+		if cardinality(targets) = 0 or cardinality(targets) > 50 then
+			return jsonb_build_object('id', action_id, 'status', 'rejected', 'code', 'malformed');
+		end if;
+		-- The targets that count now: private.live_check_ins(target) restricted to `targets`,
+		-- looked up by id instead of listing the activity's whole log.
+		select count(*) into live
+		from private.check_ins c
+		where c.id = any (targets) and c.activity_id = target and c.kind <> 'undo'
+			and not exists (
+				select 1 from private.check_ins u
+				where u.activity_id = target and u.kind = 'undo' and c.id = any (u.undoes)
+			)
+			and not exists (
+				select 1 from private.check_in_reviews r
+				where r.check_in_id = c.id and r.decision = 'reversed'
+					and r.decided_at = (select max(x.decided_at) from private.check_in_reviews x where x.check_in_id = c.id)
+			);
+		-- Kept even when nothing is live yet: an undo that overtakes its check-in still wins.
+		insert into private.check_ins (id, activity_id, day, kind, undoes, device_id, device_seq, device_time, recorded_by, flags)
+		values (action_id, target,
+			coalesce((payload ->> 'day')::date, (now() at time zone (select s.time_zone from private.union_settings s))::date),
+			'undo', targets,
+			device, device_seq, device_time, staff, flags);
+		return jsonb_build_object('id', action_id,
+			'status', case when live > 0 then 'applied' else 'noop' end,
+			'code', case when live > 0 then 'undone' else 'nothing_to_undo' end);
+	end if;
+
+	on_day := coalesce((payload ->> 'day')::date,
+		(now() at time zone (select s.time_zone from private.union_settings s))::date);
+	if not (on_day = any (days)) then
+		return jsonb_build_object('id', action_id, 'status', 'rejected', 'code', 'wrong_day');
+	end if;
+	if activity.status in ('cancelled', 'draft') then
+		return jsonb_build_object('id', action_id, 'status', 'rejected', 'code', 'activity_cancelled');
+	end if;
+
+	if kind = 'walk_in' then
+		if not activity.walk_in_allowed then
+			return jsonb_build_object('id', action_id, 'status', 'rejected', 'code', 'walk_in_not_allowed');
+		end if;
+		select * into member from private.members m where m.id = (payload ->> 'member_id')::uuid;
+		if member.id is null then
+			return jsonb_build_object('id', action_id, 'status', 'rejected', 'code', 'member_unknown');
+		end if;
+		select * into registration from private.registrations r
+		where r.activity_id = target and r.member_id = member.id;
+		if registration.id is null or registration.status in ('cancelled', 'rejected') then
+			-- Registration and check-in as one action, under the activity's rules except the window.
+			perform 1 from private.activities a where a.id = target for update;
+			if private.ineligibility_reason(target, member.id) is not null then
+				return jsonb_build_object('id', action_id, 'status', 'rejected',
+					'code', 'ineligible_' || private.ineligibility_reason(target, member.id));
+			end if;
+			guests := least(greatest(coalesce((payload ->> 'guests')::integer, 0), 0), activity.guests_max);
+			if activity.capacity is not null
+				and activity.capacity - (select a.seats_taken from private.activities a where a.id = target) < 1 + guests then
+				return jsonb_build_object('id', action_id, 'status', 'rejected', 'code', 'full');
+			end if;
+			if registration.id is null then
+				insert into private.registrations (activity_id, member_id, status, guest_names, source, made_by)
+				values (target, member.id, 'registered',
+					array(select '家属' || g from generate_series(1, guests) g), 'walk_in', staff)
+				returning * into registration;
+			else
+				update private.registrations r
+				set status = 'registered', source = 'walk_in', made_by = staff, generation = r.generation + 1,
+					guest_names = array(select '家属' || g from generate_series(1, guests) g),
+					ticket_secret = translate(rtrim(encode(extensions.gen_random_bytes(18), 'base64'), '='), '+/', '-_')
+				where r.id = registration.id
+				returning * into registration;
+			end if;
+		end if;
+		check_kind := 'walk_in';
+	elsif payload ? 'ticket' then
+		-- A15: canonicalised once (trimmed; a ticket URL reduced to its secret), then compared exactly.
+		select * into registration from private.registrations r
+		where r.ticket_secret = regexp_replace(btrim(payload ->> 'ticket', E' \t\r\n'), '^.*/t/', '');
+		if registration.id is null then
+			if coalesce((payload ->> 'provisional')::boolean, false) then
+				-- A14: accepting an unknown ticket is the organizers' call, not check-in staff's.
+				if not private.can_manage_activity(target) then
+					return jsonb_build_object('id', action_id, 'status', 'rejected', 'code', 'provisional_not_allowed');
+				end if;
+				-- Invariant 7: accepted only provisionally, flagged for the office to review.
+				insert into private.check_ins (id, activity_id, day, kind, device_id, device_seq, device_time,
+					recorded_by, flags)
+				values (action_id, target, on_day, 'provisional', device, device_seq, device_time, staff,
+					flags || array['provisional', 'ticket_unknown']);
+				return jsonb_build_object('id', action_id, 'status', 'applied', 'code', 'provisional',
+					'warnings', '["provisional"]'::jsonb);
+			end if;
+			return jsonb_build_object('id', action_id, 'status', 'rejected', 'code', 'ticket_unknown');
+		end if;
+		if registration.activity_id <> target then
+			-- A4: another activity's ticket; nothing about that activity is revealed.
+			return jsonb_build_object('id', action_id, 'status', 'rejected', 'code', 'wrong_activity');
+		end if;
+		check_kind := 'scan';
+	elsif payload ? 'registration_id' then
+		-- By hand (name, 工号 or phone suffix looked up in the roster): a staff decision, recorded.
+		select * into registration from private.registrations r
+		where r.id = (payload ->> 'registration_id')::uuid and r.activity_id = target;
+		if registration.id is null then
+			return jsonb_build_object('id', action_id, 'status', 'rejected', 'code', 'registration_unknown');
+		end if;
+		check_kind := 'manual';
+	else
+		return jsonb_build_object('id', action_id, 'status', 'rejected', 'code', 'malformed');
+	end if;
+
+	if registration.status not in ('registered', 'cancelled') then
+		-- A9: waitlisted, pending or rejected registrations are not admitted.
+		return jsonb_build_object('id', action_id, 'status', 'rejected', 'code', 'not_admitted',
+			'entity', jsonb_build_object('registration_status', registration.status));
+	end if;
+	-- R1: a booking of a session admits on that session's day (union time) only. An organizer may
+	-- admit it anyway (override_day), flagged for the office to review; check-in staff may not.
+	select * into booked from private.sessions s where s.id = registration.session_id;
+	booked_day := (booked.starts_at at time zone (select u.time_zone from private.union_settings u))::date;
+	if booked_day is not null and booked_day <> on_day then
+		if not coalesce((payload ->> 'override_day')::boolean, false) then
+			return jsonb_build_object('id', action_id, 'status', 'rejected', 'code', 'wrong_day',
+				'entity', private.session_entity(booked));
+		end if;
+		if not private.can_manage_activity(target) then
+			return jsonb_build_object('id', action_id, 'status', 'rejected', 'code', 'override_not_allowed',
+				'entity', private.session_entity(booked));
+		end if;
+		flags := flags || array['other_day'];
+		warnings := warnings || array['other_day'];
+	end if;
+	if registration.status = 'cancelled' then
+		-- Offline scans are facts: the person is at the door with a ticket that was cancelled after
+		-- the phone's roster download. Recorded and flagged for review.
+		flags := flags || array['registration_cancelled'];
+		warnings := warnings || array['registration_cancelled'];
+	end if;
+
+	select * into member from private.members m where m.id = registration.member_id;
+	select u.name into unit_name from private.units u where u.id = member.unit_id;
+	guests := least(greatest(coalesce((payload ->> 'guests')::integer, cardinality(registration.guest_names)), 0),
+		cardinality(registration.guest_names));
+	first := private.first_check_in(target, member.id, on_day, action_id);
+	if first is not null then
+		-- A5/T25: counted once; the scan is kept, with a warning naming the first one.
+		flags := flags || case when first ->> 'device_id' <> device then array['duplicate_other_device'] else array['duplicate'] end;
+		warnings := warnings || array['duplicate_scan'];
+	end if;
+
+	insert into private.check_ins (id, activity_id, registration_id, member_id, session_id, day, kind,
+		guests_checked_in, device_id, device_seq, device_time, recorded_by, flags)
+	values (action_id, target, registration.id, member.id, registration.session_id, on_day, check_kind,
+		guests, device, device_seq, device_time, staff, flags);
+
+	return jsonb_build_object('id', action_id, 'status', 'applied',
+		'code', case when first is not null then 'already_checked_in' else 'checked_in' end,
+		'warnings', to_jsonb(warnings),
+		'entity', jsonb_build_object('member_id', member.id, 'name', member.name,
+			'unit_name', unit_name,
+			'registration_id', registration.id, 'guests_checked_in', guests, 'day', on_day,
+			'first_check_in', first));
+end;
+$$;
+
+-- Live body from 20261123000900; new (R1): the same session-day rule in the set-based path
+-- (refused `wrong_day` with the same entity); an action with override_day goes one by one.
+create or replace function private.apply_checkin_batch(
+	caller uuid,
+	device text,
+	actions jsonb,
+	clock_skew boolean,
+	target uuid,
+	staff uuid,
+	may_check_in boolean,
+	days date[]
+) returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+	activity private.activities;
+	zone text := (select u.time_zone from private.union_settings u);
+	today date;
+	planned jsonb;
+	plain boolean;
+	written integer;
+begin
+	select * into activity from private.activities a where a.id = target;
+	if activity.id is null or may_check_in is not true or activity.status in ('cancelled', 'draft')
+		or jsonb_typeof(actions) <> 'array' or jsonb_array_length(actions) = 0 then
+		return null;
+	end if;
+	today := (now() at time zone zone)::date;
+
+	-- Each action as private.apply_action_scoped and private.apply_checkin_scoped would apply it.
+	with input as (
+		select x.value as action, x.value -> 'payload' as payload
+		from jsonb_array_elements(actions) x
+	),
+	shaped as (
+		select i.*,
+			jsonb_typeof(i.action) = 'object'
+				and i.action ->> 'id' ~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
+				and i.action -> 'kind' = '"check_in"'::jsonb
+				and i.action ->> 'v' = '1'
+				and jsonb_typeof(i.action -> 'seq') = 'number' and i.action ->> 'seq' ~ '^[0-9]{1,15}$'
+				and i.action ->> 'user_id' = caller::text
+				and jsonb_typeof(i.payload) = 'object'
+				and i.payload ->> 'activity_id' = target::text
+				and (i.payload ? 'ticket' or i.payload ? 'registration_id')
+				-- R1: an organizer's override of the session day is applied one by one.
+				and not (i.payload ? 'override_day') as plain
+		from input i
+	),
+	parsed as (
+		select s.action, s.payload,
+			(s.action ->> 'id')::uuid as id,
+			(s.action ->> 'seq')::bigint as seq,
+			(s.action ->> 'client_at')::timestamptz as client_at,
+			coalesce((s.payload ->> 'day')::date, today) as on_day
+		from shaped s
+		where s.plain
+	),
+	found as (
+		select p.*, p.payload ? 'ticket' as by_ticket,
+			r.id as registration_id, r.activity_id as registration_activity, r.member_id as registration_member,
+			r.session_id, r.status as registration_status, r.guest_names,
+			booked as booked, (booked.starts_at at time zone zone)::date as booked_day
+		from parsed p
+		left join lateral (
+			-- A15: canonicalised once (trimmed; a ticket URL reduced to its secret), then compared exactly.
+			select x.* from private.registrations x
+			where p.payload ? 'ticket'
+				and x.ticket_secret = regexp_replace(btrim(p.payload ->> 'ticket', E' \t\r\n'), '^.*/t/', '')
+			union all
+			-- By hand: a registration of this activity.
+			select x.* from private.registrations x
+			where not (p.payload ? 'ticket')
+				and x.id = (p.payload ->> 'registration_id')::uuid and x.activity_id = target
+		) r on p.on_day = any (days)
+		left join private.sessions booked on booked.id = r.session_id
+	),
+	judged as (
+		select f.*,
+			case
+				when not (f.on_day = any (days)) then 'wrong_day'
+				when f.registration_id is null and f.by_ticket then
+					case when coalesce((f.payload ->> 'provisional')::boolean, false) then 'provisional' else 'ticket_unknown' end
+				when f.registration_id is null then 'registration_unknown'
+				when f.registration_activity <> target then 'wrong_activity'
+				when f.registration_status not in ('registered', 'cancelled') then 'not_admitted'
+				-- R1: as private.apply_checkin_scoped, a session's booking on its own day only.
+				when f.booked_day is not null and f.booked_day <> f.on_day then 'session_day'
+			end as refusal
+		from found f
+	),
+	-- Materialized: each action's lookups run once, however often the expressions below name them.
+	checked as materialized (
+		select j.*, m.id as member_id, m.name as member_name, u.name as unit_name,
+			case when j.refusal is null then
+				least(greatest(coalesce((j.payload ->> 'guests')::integer, cardinality(j.guest_names)), 0),
+					cardinality(j.guest_names))
+			end as guests,
+			case when j.refusal is null then private.first_check_in(target, m.id, j.on_day, j.id) end as first
+		from judged j
+		left join private.members m on m.id = j.registration_member and j.refusal is null
+		left join private.units u on u.id = m.unit_id
+	),
+	outcome as materialized (
+		select c.*,
+			case when c.refusal is null then
+				case when clock_skew then array['clock_skew'] else '{}' end
+				|| case when c.registration_status = 'cancelled' then array['registration_cancelled'] else '{}' end
+				|| case when c.first is null then '{}'
+					when c.first ->> 'device_id' <> device then array['duplicate_other_device'] else array['duplicate'] end
+			end as flags,
+			case when c.refusal is null then
+				jsonb_build_object('id', c.id, 'status', 'applied',
+					'code', case when c.first is not null then 'already_checked_in' else 'checked_in' end,
+					'warnings', to_jsonb(
+						case when c.registration_status = 'cancelled' then array['registration_cancelled'] else '{}'::text[] end
+						|| case when c.first is not null then array['duplicate_scan'] else '{}' end),
+					'entity', jsonb_build_object('member_id', c.member_id, 'name', c.member_name,
+						'unit_name', c.unit_name,
+						'registration_id', c.registration_id, 'guests_checked_in', c.guests, 'day', c.on_day,
+						'first_check_in', c.first))
+			when c.refusal = 'session_day' then
+				jsonb_build_object('id', c.id, 'status', 'rejected', 'code', 'wrong_day',
+					'entity', private.session_entity(c.booked))
+			when c.refusal = 'not_admitted' then
+				jsonb_build_object('id', c.id, 'status', 'rejected', 'code', 'not_admitted',
+					'entity', jsonb_build_object('registration_status', c.registration_status))
+			else jsonb_build_object('id', c.id, 'status', 'rejected', 'code', c.refusal)
+			end as result
+		from checked c
+	)
+	select
+		count(*) = jsonb_array_length(actions)
+			and count(distinct o.id) = count(*) and count(distinct o.seq) = count(*)
+			and count(*) filter (where o.refusal = 'provisional') = 0
+			and count(distinct (o.member_id, o.on_day)) filter (where o.refusal is null)
+				= count(*) filter (where o.refusal is null),
+		jsonb_agg(jsonb_build_object(
+			'id', o.id,
+			'seq', o.seq,
+			'kind', o.action ->> 'kind',
+			'hash', private.action_hash(o.action ->> 'kind', o.action -> 'payload'),
+			'client_at', o.client_at,
+			'applies', o.refusal is null,
+			'registration_id', o.registration_id,
+			'member_id', o.member_id,
+			'session_id', o.session_id,
+			'day', o.on_day,
+			'check_kind', case when o.by_ticket then 'scan' else 'manual' end,
+			'guests', o.guests,
+			'flags', o.flags,
+			'result', o.result
+				|| jsonb_build_object('warnings', coalesce(o.result -> 'warnings', '[]'::jsonb)
+					|| case when clock_skew then '["clock_skew"]'::jsonb else '[]'::jsonb end, 'replayed', false)
+				|| jsonb_build_object('activity_version', activity.version)
+		) order by o.seq)
+	into plain, planned
+	from outcome o;
+
+	if not plain then
+		return null;
+	end if;
+
+	-- The ledger first (the claim, here with its result), then the effects, as for one action.
+	insert into private.client_actions
+		(id, owner_user_id, device_id, device_seq, kind, schema_version, payload_hash, result, device_time)
+	select p.id, caller, device, p.seq, p.kind, 1, p.hash, p.result, p.client_at
+	from jsonb_to_recordset(planned) as p(id uuid, seq bigint, kind text, hash text, result jsonb, client_at timestamptz)
+	on conflict (id) do nothing;
+	get diagnostics written = row_count;
+	if written <> jsonb_array_length(planned) then
+		-- A replay or a concurrent duplicate: answered one by one instead.
+		raise exception 'apply_checkin_batch: an action id is already in the ledger';
+	end if;
+
+	insert into private.check_ins (id, activity_id, registration_id, member_id, session_id, day, kind,
+		guests_checked_in, device_id, device_seq, device_time, recorded_by, flags)
+	select p.id, target, p.registration_id, p.member_id, p.session_id, p.day, p.check_kind,
+		p.guests, device, p.seq, p.client_at, staff, p.flags
+	from jsonb_to_recordset(planned) as p(id uuid, seq bigint, client_at timestamptz, applies boolean,
+		registration_id uuid, member_id uuid, session_id uuid, day date, check_kind text, guests integer, flags text[])
+	where p.applies
+	order by p.seq;
+
+	return (select jsonb_agg(p.value -> 'result' order by p.ordinality) from jsonb_array_elements(planned) with ordinality p);
+end;
+$$;
+
+-- Live body from 20261123000600; new (R1): `admitted` and the session lines count the people
+-- expected on that day only: registrations without a session, and those of the day's sessions.
+create or replace function private.checkin_counter(target_activity uuid, on_day date) returns jsonb
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+	with day_sessions as (
+		select s.* from private.sessions s, private.union_settings u
+		where s.activity_id = target_activity and (s.starts_at at time zone u.time_zone)::date = on_day
+	)
+	select jsonb_build_object(
+		'day', on_day,
+		'checked_in', (select count(distinct c.member_id) from private.live_check_ins(target_activity) c
+			where c.day = on_day and c.member_id is not null),
+		'guests', (select coalesce(sum(g.guests), 0) from (
+			select max(c.guests_checked_in) as guests from private.live_check_ins(target_activity) c
+			where c.day = on_day and c.member_id is not null group by c.member_id) g),
+		'provisional', (select count(*) from private.live_check_ins(target_activity) c
+			where c.day = on_day and c.kind = 'provisional'),
+		'admitted', (select count(*) from private.registrations r
+			where r.activity_id = target_activity and r.status = 'registered'
+				and (r.session_id is null or r.session_id in (select d.id from day_sessions d))),
+		'sessions', coalesce((
+			select jsonb_agg(jsonb_build_object(
+				'session_id', s.id, 'starts_at', s.starts_at,
+				'admitted', (select count(*) from private.registrations r where r.session_id = s.id and r.status = 'registered'),
+				'checked_in', (select count(distinct c.member_id) from private.live_check_ins(target_activity) c
+					where c.session_id = s.id and c.day = on_day)
+			) order by s.starts_at)
+			from day_sessions s
+		), '[]'::jsonb),
+		'server_now', now()
+	)
+$$;
+
+-- ===========================================================================================
 -- Section: grants
 -- ===========================================================================================
 
 revoke all on function
 	private.member_series_key(uuid, text),
 	private.lock_member_series(uuid[], text),
-	private.check_series_limit(private.activities, uuid)
+	private.check_series_limit(private.activities, uuid),
+	private.session_entity(private.sessions)
 from public, anon;
 grant execute on function
 	private.member_series_key(uuid, text),
 	private.lock_member_series(uuid[], text),
-	private.check_series_limit(private.activities, uuid)
+	private.check_series_limit(private.activities, uuid),
+	private.session_entity(private.sessions)
 to authenticated, service_role;

@@ -47,7 +47,7 @@ describe.each(lanes())('check-in on $name', (lane) => {
 		attendees = await membersWhere(
 			db.backend,
 			`m.member_type = 'staff' and u.code like 'U01%'`,
-			40
+			60
 		);
 		const [staff] = await membersWhere(
 			db.backend,
@@ -674,6 +674,139 @@ describe.each(lanes())('check-in on $name', (lane) => {
 		expect(await logOf(batch.map((a) => a.id))).toEqual({ rows: 0, xmins: 0 });
 		const retried = await send(scanner, batch);
 		expect(retried.map((r) => r.code)).toEqual(['checked_in', 'checked_in']);
+	});
+
+	/**
+	 * A three-day activity (today and the next two days, union time) with a session on each day,
+	 * check-in staff `scanner`, and registered attendees: index → session day offset (0, 1, 2) or
+	 * null (no session). Returns the tickets, registration ids and the three days.
+	 */
+	async function threeDays(bookings: Record<number, number | null>) {
+		const [range] = await asOwner(db.backend, (tx) =>
+			tx.query<{ starts_at: string; ends_at: string; days: string[] }>(
+				`select ((d::timestamp + time '00:05') at time zone s.time_zone)::text as starts_at,
+					(((d + 2)::timestamp + time '23:00') at time zone s.time_zone)::text as ends_at,
+					array[d::text, (d + 1)::text, (d + 2)::text] as days
+				from private.union_settings s,
+					lateral (select (now() at time zone s.time_zone)::date as d) today`
+			)
+		);
+		if (!range) throw new Error('no days');
+		const { activity } = await venue({}, { starts_at: range.starts_at, ends_at: range.ends_at });
+		const tickets: Record<number, string> = {};
+		const registrations: Record<number, string> = {};
+		await asOwner(db.backend, async (tx) => {
+			await tx.query(
+				`insert into private.sessions (activity_id, label, starts_at, ends_at)
+				select $1::uuid, '', (((d + o)::timestamp + time '08:30') at time zone s.time_zone),
+					(((d + o)::timestamp + time '11:30') at time zone s.time_zone)
+				from private.union_settings s,
+					lateral (select (now() at time zone s.time_zone)::date as d) today,
+					generate_series(0, 2) o`,
+				[activity]
+			);
+			for (const [index, offset] of Object.entries(bookings)) {
+				const caller = attendee(Number(index));
+				if (caller.role !== 'authenticated') continue;
+				const [row] = await tx.query<{ id: string; ticket_secret: string }>(
+					`insert into private.registrations (activity_id, member_id, status, session_id)
+					select $1::uuid, m.id, 'registered', (
+						select s.id from private.sessions s where s.activity_id = $1::uuid and $3::int is not null
+						order by s.starts_at offset $3::int limit 1
+					)
+					from private.members m where m.user_id = $2::uuid
+					returning id, ticket_secret`,
+					[activity, caller.userId, offset === null ? null : String(offset)]
+				);
+				tickets[Number(index)] = row?.ticket_secret ?? '';
+				registrations[Number(index)] = row?.id ?? '';
+			}
+		});
+		return { activity, tickets, registrations, days: range.days };
+	}
+
+	test("R1 a ticket for another day's session is refused as wrong_day, naming its day, one by one and in a batch alike", async () => {
+		const bookings = { 32: 0, 33: 1, 34: null, 35: 2 };
+		const answers: Result[][] = [];
+		for (const oneByOne of [false, true]) {
+			const { activity, tickets, registrations, days } = await threeDays(bookings);
+			const batch = [
+				action(scanner, 'check_in', { activity_id: activity, ticket: tickets[32], day: days[0] }),
+				action(scanner, 'check_in', { activity_id: activity, ticket: tickets[33], day: days[0] }),
+				action(scanner, 'check_in', { activity_id: activity, ticket: tickets[34], day: days[0] }),
+				action(scanner, 'check_in', {
+					activity_id: activity,
+					registration_id: registrations[35],
+					day: days[0]
+				})
+			];
+			const results = oneByOne
+				? (await send(scanner, [...batch, action(scanner, 'fly_to_moon', {})])).slice(0, 4)
+				: await send(scanner, batch);
+			expect(results.map((r) => [r.status, r.code])).toEqual([
+				['applied', 'checked_in'],
+				['rejected', 'wrong_day'],
+				['applied', 'checked_in'],
+				['rejected', 'wrong_day']
+			]);
+			expect(results[1]?.entity).toMatchObject({ session_day: days[1] });
+			expect(results[3]?.entity).toMatchObject({ session_day: days[2] });
+			expect(await counter(activity)).toMatchObject({ checked_in: 2 });
+			// On the ticket's own day it is admitted.
+			const onItsDay = await scan(scanner, activity, tickets[33] ?? '', { day: days[1] });
+			expect(onItsDay).toMatchObject({ status: 'applied', code: 'checked_in' });
+			answers.push(results);
+		}
+		// The same answers, but for the ids of the two venues' sessions.
+		const same = (result: Result) => {
+			const shown = comparable(result);
+			return { ...shown, entity: shown.entity && { ...shown.entity, session_id: 'a session' } };
+		};
+		const [together, alone] = answers as [Result[], Result[]];
+		expect(together.map(same)).toEqual(alone.map(same));
+	});
+
+	test('R1 only an organizer checks a ticket in on another day, flagged other_day for review', async () => {
+		const { activity, tickets, days } = await threeDays({ 36: 1 });
+		const byStaff = await scan(scanner, activity, tickets[36] ?? '', {
+			day: days[0],
+			override_day: true
+		});
+		expect(byStaff).toMatchObject({ status: 'rejected', code: 'override_not_allowed' });
+		const byOffice = await scan(office, activity, tickets[36] ?? '', {
+			day: days[0],
+			override_day: true
+		});
+		expect(byOffice).toMatchObject({ status: 'applied', code: 'checked_in' });
+		expect(byOffice.warnings).toContain('other_day');
+		const inbox = await callApi<Array<{ flags: string[] }>>(
+			db.backend,
+			office,
+			'select public.list_checkin_conflicts($1::uuid) as result',
+			[activity]
+		);
+		expect(inbox.ok && inbox.value.map((c) => c.flags)).toEqual([['other_day']]);
+	});
+
+	test("R1 the counter expects only the day's people: no session, or a session on that day", async () => {
+		const { activity, days } = await threeDays({ 37: 0, 38: 0, 39: 1, 40: null, 41: 2 });
+		const perDay = await Promise.all(
+			days.map(async (day) => {
+				const outcome = await callApi<Counter & { sessions: Array<{ admitted: number }> }>(
+					db.backend,
+					office,
+					'select public.get_checkin_counter($1::uuid, $2::date) as result',
+					[activity, day]
+				);
+				if (!outcome.ok) throw new Error(outcome.code);
+				return [outcome.value.admitted, outcome.value.sessions.map((s) => s.admitted)];
+			})
+		);
+		expect(perDay).toEqual([
+			[3, [2]],
+			[2, [1]],
+			[2, [1]]
+		]);
 	});
 
 	test('a day outside the activity is refused', async () => {
