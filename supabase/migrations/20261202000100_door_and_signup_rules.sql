@@ -13,6 +13,11 @@
 --     otherwise `wrong_day`, naming the session. Organizers may override (payload override_day),
 --     flagged `other_day` for review; check-in staff get `override_not_allowed`. The counter's
 --     `admitted` and session lines count only the people expected that day.
+-- R2  A walk-in obeys what sign-up obeys, through the same helpers (private.check_eligible,
+--     private.check_series_limit, private.seat_free): an organizer's rejection stands
+--     (registration_rejected), only the activity's population (ineligible_*), the series limit
+--     (series_limit_reached), a free seat nobody waits for (full); approval and lottery activities
+--     take no walk-ins (approval_required).
 
 -- ===========================================================================================
 -- Section: R4 the (member, series) lock
@@ -84,6 +89,59 @@ end;
 $$;
 
 -- ===========================================================================================
+-- Section: R2 the rules sign-up and walk-in share
+-- ===========================================================================================
+
+-- Refuses a member outside the activity's population (gender, member type, units, on the roster).
+create function private.check_eligible(activity private.activities, member uuid) returns void
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+	reason text := private.ineligibility_reason(activity.id, member);
+begin
+	if reason is not null then
+		perform private.api_error(403, 'ineligible_' || reason,
+			case reason
+				when 'gender' then 'This activity is for ' || array_to_string(activity.eligible_genders, ', ') || ' members only.'
+				when 'member_type' then 'This activity is not open to your member type.'
+				when 'unit' then 'This activity is only for members of certain units.'
+				else 'Only members on the union roster can sign up.'
+			end,
+			case reason
+				when 'gender' then case when activity.eligible_genders = array['female'] then '该活动仅限女职工参加。' else '该活动仅限男职工参加。' end
+				when 'member_type' then '该活动不面向您的人员类别。'
+				when 'unit' then '该活动仅限指定单位的会员参加。'
+				else '只有工会名册中的会员才能报名。'
+			end);
+	end if;
+end;
+$$;
+
+-- Whether `need` seats are free now in the activity and in the chosen session (if any), with
+-- nobody waiting for them: while people wait, newcomers join the end of the queue. The caller
+-- holds the activity's row lock and passes the locked row.
+create function private.seat_free(activity private.activities, chosen private.sessions, need integer)
+returns boolean
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+	return (activity.capacity is null or activity.capacity - activity.seats_taken >= need)
+		and (chosen.id is null or chosen.capacity is null or chosen.capacity - chosen.seats_taken >= need)
+		and not exists (
+			select 1 from private.registrations w
+			where w.activity_id = activity.id and w.status = 'waitlisted'
+				and (chosen.id is null or w.session_id is not distinct from chosen.id)
+		);
+end;
+$$;
+
+-- ===========================================================================================
 -- Section: R4 sign-up (live body from 20261123000900, the series check moved to the helper)
 -- ===========================================================================================
 
@@ -117,7 +175,6 @@ declare
 	existing_now private.registrations;
 	under_lock boolean := false;
 	guests text[];
-	reason text;
 	bad_answer text;
 	need integer;
 	new_status text;
@@ -164,22 +221,7 @@ begin
 			perform private.api_error(409, 'signup_closed', 'Sign-up for this activity has closed.', '该活动报名已截止。');
 		end if;
 
-		reason := private.ineligibility_reason(target_activity, member);
-		if reason is not null then
-			perform private.api_error(403, 'ineligible_' || reason,
-				case reason
-					when 'gender' then 'This activity is for ' || array_to_string(activity.eligible_genders, ', ') || ' members only.'
-					when 'member_type' then 'This activity is not open to your member type.'
-					when 'unit' then 'This activity is only for members of certain units.'
-					else 'Only members on the union roster can sign up.'
-				end,
-				case reason
-					when 'gender' then case when activity.eligible_genders = array['female'] then '该活动仅限女职工参加。' else '该活动仅限男职工参加。' end
-					when 'member_type' then '该活动不面向您的人员类别。'
-					when 'unit' then '该活动仅限指定单位的会员参加。'
-					else '只有工会名册中的会员才能报名。'
-				end);
-		end if;
+		perform private.check_eligible(activity, member);
 
 		-- Sessions: required when the activity has any, and must be one of its own.
 		chosen := null;
@@ -244,14 +286,7 @@ begin
 	need := 1 + cardinality(guests);
 	if activity.admission in ('approval', 'lottery') then
 		new_status := 'pending_approval';
-	elsif (activity.capacity is null or activity.capacity - activity.seats_taken >= need)
-		and (chosen.id is null or chosen.capacity is null or chosen.capacity - chosen.seats_taken >= need)
-		and not exists (
-			-- Nobody overtakes the queue: while people wait, newcomers join the end.
-			select 1 from private.registrations w
-			where w.activity_id = target_activity and w.status = 'waitlisted'
-				and (chosen.id is null or w.session_id is not distinct from chosen.id)
-		) then
+	elsif private.seat_free(activity, chosen, need) then
 		new_status := 'registered';
 	elsif activity.waitlist_enabled then
 		new_status := 'waitlisted';
@@ -619,15 +654,23 @@ begin
 		select * into registration from private.registrations r
 		where r.activity_id = target and r.member_id = member.id;
 		if registration.id is null or registration.status in ('cancelled', 'rejected') then
-			-- Registration and check-in as one action, under the activity's rules except the window.
-			perform 1 from private.activities a where a.id = target for update;
-			if private.ineligibility_reason(target, member.id) is not null then
-				return jsonb_build_object('id', action_id, 'status', 'rejected',
-					'code', 'ineligible_' || private.ineligibility_reason(target, member.id));
+			-- R2: registration and check-in as one action, under sign-up's rules (private.sign_up)
+			-- but for the sign-up window and the session: an organizer's rejection stands, only the
+			-- activity's population, the series limit, and only a free seat nobody waits for.
+			if registration.status = 'rejected' then
+				perform private.api_error(409, 'registration_rejected',
+					'This member''s registration was not admitted by the organizers.', '该会员的报名未获通过。');
 			end if;
+			if activity.admission in ('approval', 'lottery') then
+				perform private.api_error(409, 'approval_required',
+					'The organizers decide who takes part in this activity: no walk-ins.', '本活动由组织者审核或抽签，不能现场报名。');
+			end if;
+			perform private.check_eligible(activity, member.id);
+			-- R4: the (member, series) lock before the activity's row lock.
+			perform private.check_series_limit(activity, member.id);
+			select * into activity from private.activities a where a.id = target for update;
 			guests := least(greatest(coalesce((payload ->> 'guests')::integer, 0), 0), activity.guests_max);
-			if activity.capacity is not null
-				and activity.capacity - (select a.seats_taken from private.activities a where a.id = target) < 1 + guests then
+			if not private.seat_free(activity, null, 1 + guests) then
 				return jsonb_build_object('id', action_id, 'status', 'rejected', 'code', 'full');
 			end if;
 			if registration.id is null then
@@ -638,6 +681,8 @@ begin
 			else
 				update private.registrations r
 				set status = 'registered', source = 'walk_in', made_by = staff, generation = r.generation + 1,
+					session_id = null, queued_at = clock_timestamp(), decided_at = null, decided_by = null,
+					cancelled_at = null,
 					guest_names = array(select '家属' || g from generate_series(1, guests) g),
 					ticket_secret = translate(rtrim(encode(extensions.gen_random_bytes(18), 'base64'), '='), '+/', '-_')
 				where r.id = registration.id
@@ -971,11 +1016,15 @@ revoke all on function
 	private.member_series_key(uuid, text),
 	private.lock_member_series(uuid[], text),
 	private.check_series_limit(private.activities, uuid),
-	private.session_entity(private.sessions)
+	private.session_entity(private.sessions),
+	private.check_eligible(private.activities, uuid),
+	private.seat_free(private.activities, private.sessions, integer)
 from public, anon;
 grant execute on function
 	private.member_series_key(uuid, text),
 	private.lock_member_series(uuid[], text),
 	private.check_series_limit(private.activities, uuid),
-	private.session_entity(private.sessions)
+	private.session_entity(private.sessions),
+	private.check_eligible(private.activities, uuid),
+	private.seat_free(private.activities, private.sessions, integer)
 to authenticated, service_role;

@@ -413,6 +413,105 @@ describe.each(lanes())('check-in on $name', (lane) => {
 		expect(await counter(open.activity)).toMatchObject({ checked_in: 1, guests: 1, admitted: 1 });
 	});
 
+	/** The roster id of an attendee. */
+	async function memberIdOf(index: number): Promise<string> {
+		const caller = attendee(index);
+		const [row] = await asOwner(db.backend, (tx) =>
+			tx.query<{ id: string }>(`select m.id from private.members m where m.user_id = $1::uuid`, [
+				caller.role === 'authenticated' ? caller.userId : ''
+			])
+		);
+		if (!row) throw new Error('no member');
+		return row.id;
+	}
+
+	async function walkIn(activity: string, member: string, guests = 0): Promise<Result> {
+		const [result] = await send(scanner, [
+			action(scanner, 'walk_in', { activity_id: activity, member_id: member, guests })
+		]);
+		if (!result) throw new Error('no result');
+		return result;
+	}
+
+	async function registrationOf(activity: string, member: string) {
+		const [row] = await asOwner(db.backend, (tx) =>
+			tx.query<{ status: string; source: string; ticket_secret: string }>(
+				`select status, source, ticket_secret from private.registrations
+				where activity_id = $1::uuid and member_id = $2::uuid`,
+				[activity, member]
+			)
+		);
+		return row ?? null;
+	}
+
+	test('R2 a walk-in cannot overturn a rejection, nor admit someone ineligible or over the series limit', async () => {
+		// Rejected by the organizer: stays rejected, same ticket, nothing checked in.
+		const approval = await venue({ 42: 'rejected' }, { walk_in_allowed: true });
+		const rejected = await memberIdOf(42);
+		const before = await registrationOf(approval.activity, rejected);
+		expect(await walkIn(approval.activity, rejected)).toMatchObject({
+			status: 'rejected',
+			code: 'registration_rejected'
+		});
+		expect(await registrationOf(approval.activity, rejected)).toEqual(before);
+		// Outside the activity's population (these attendees are staff, not retired).
+		const retiredOnly = await venue(
+			{},
+			{ walk_in_allowed: true, eligible_member_types: ['retired'] }
+		);
+		expect(await walkIn(retiredOnly.activity, await memberIdOf(43))).toMatchObject({
+			status: 'rejected',
+			code: 'ineligible_member_type'
+		});
+		// Already in another activity of a series with a limit of one.
+		const taken = await venue({ 44: 'registered' }, { series: 'walk-in-2027', series_limit: 1 });
+		const series = await venue(
+			{},
+			{ walk_in_allowed: true, series: 'walk-in-2027', series_limit: 1 }
+		);
+		expect(taken.activity).not.toBe(series.activity);
+		expect(await walkIn(series.activity, await memberIdOf(44))).toMatchObject({
+			status: 'rejected',
+			code: 'series_limit_reached'
+		});
+		// Approval or lottery: admission is the organizers' decision, not the door's.
+		const needsApproval = await venue({}, { walk_in_allowed: true, admission: 'approval' });
+		expect(await walkIn(needsApproval.activity, await memberIdOf(45))).toMatchObject({
+			status: 'rejected',
+			code: 'approval_required'
+		});
+		for (const activity of [retiredOnly, series, needsApproval]) {
+			expect(await logRows(activity.activity)).toBe(0);
+		}
+		expect(await logRows(approval.activity)).toBe(0);
+	});
+
+	test('R2 a walk-in takes no seat that is not free: capacity, and the waitlist ahead', async () => {
+		const full = await venue({ 46: 'registered' }, { walk_in_allowed: true, capacity: 2 });
+		// 46 holds 2 seats (with a guest): none left.
+		expect(await walkIn(full.activity, await memberIdOf(47))).toMatchObject({
+			status: 'rejected',
+			code: 'full'
+		});
+		// Seats free, but someone waits for one: the walk-in does not overtake the queue.
+		const queue = await venue({ 48: 'waitlisted' }, { walk_in_allowed: true, capacity: 30 });
+		expect(await walkIn(queue.activity, await memberIdOf(49))).toMatchObject({
+			status: 'rejected',
+			code: 'full'
+		});
+		// With a seat free and nobody waiting, an eligible member walks in.
+		const open = await venue({}, { walk_in_allowed: true, capacity: 30 });
+		const member = await memberIdOf(50);
+		expect(await walkIn(open.activity, member, 1)).toMatchObject({
+			status: 'applied',
+			code: 'checked_in'
+		});
+		expect(await registrationOf(open.activity, member)).toMatchObject({
+			status: 'registered',
+			source: 'walk_in'
+		});
+	});
+
 	test('the roster carries hashed tickets, never the secrets', async () => {
 		const { activity, tickets } = await venue({ 17: 'registered', 18: 'waitlisted' });
 		const roster = await callApi<{ entries: Array<{ ticket_hash: string; status: string }> }>(

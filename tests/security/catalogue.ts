@@ -586,8 +586,9 @@ export const CATALOGUE: CatalogueCase[] = [
 	{
 		id: 'R2',
 		title: 'Walk-in overturns rejection, eligibility, series limit, capacity or waitlist order',
-		status: 'not yet',
-		why: 'issue 14, in progress'
+		status: 'automated',
+		where: [at(CHECKIN, 'R2 ')],
+		why: "walk-ins share private.sign_up's rules (check_eligible, check_series_limit, seat_free); approval and lottery activities take no walk-ins"
 	},
 	{
 		id: 'R3',
