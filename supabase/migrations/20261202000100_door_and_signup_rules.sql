@@ -18,6 +18,9 @@
 --     (registration_rejected), only the activity's population (ineligible_*), the series limit
 --     (series_limit_reached), a free seat nobody waits for (full); approval and lottery activities
 --     take no walk-ins (approval_required).
+-- R3  The walk-in member search answers only where walk-ins are allowed (walk_in_not_allowed),
+--     lists only the activity's eligible population, and counts each caller's searches: at most
+--     30 a minute (429 rate_limited, private.rate_limits); minimum query and the cap of 10 stay.
 
 -- ===========================================================================================
 -- Section: R4 the (member, series) lock
@@ -1009,6 +1012,104 @@ as $$
 $$;
 
 -- ===========================================================================================
+-- Section: R3 walk-in search: where walk-ins are allowed, the eligible population, rate-limited
+-- ===========================================================================================
+
+-- Per-caller request counts of rate-limited functions: a window of one minute from the window's
+-- first request. Only the definer functions below read or write it.
+create table private.rate_limits (
+	user_id uuid not null,
+	bucket text not null check (char_length(bucket) between 1 and 40),
+	window_start timestamptz not null,
+	used integer not null check (used >= 0),
+	primary key (user_id, bucket)
+);
+alter table private.rate_limits enable row level security;
+revoke all on private.rate_limits from public, anon, authenticated;
+
+-- Counts one request of the caller in `limit_bucket` (atomically: one upsert, under the row's lock) and
+-- refuses with 429 rate_limited past `per_minute` in the current window. A refused request rolls
+-- back with its transaction, so refusals never extend the wait.
+create function private.take_rate_limit(limit_bucket text, per_minute integer) returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+	caller uuid := private.require_user();
+	used_now integer;
+begin
+	insert into private.rate_limits as l (user_id, bucket, window_start, used)
+	values (caller, limit_bucket, now(), 1)
+	on conflict (user_id, bucket) do update set
+		window_start = case when l.window_start > now() - interval '1 minute' then l.window_start else now() end,
+		used = case when l.window_start > now() - interval '1 minute' then l.used + 1 else 1 end
+	returning l.used into used_now;
+	if used_now > per_minute then
+		perform private.api_error(429, 'rate_limited',
+			format('Too many searches: at most %s a minute. Please wait a moment.', per_minute),
+			format('查找太频繁了：每分钟最多 %s 次，请稍等片刻再试。', per_minute));
+	end if;
+end;
+$$;
+
+-- Live body from 20261123000600; new: only members of the activity's population (R3).
+create or replace function private.members_for_walk_in(target_activity uuid, needle text)
+returns setof private.members
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+	select m.* from private.members m
+	where (m.active_until is null or m.active_until > current_date)
+		and (
+			(needle ~ '^[0-9]+$' and (m.employee_no = needle or right(m.phone, 4) = right(needle, 4) and char_length(needle) = 4))
+			or (needle !~ '^[0-9]+$' and m.name like '%' || replace(replace(replace(needle, '\', '\\'), '%', '\%'), '_', '\_') || '%')
+		)
+		and private.ineligibility_reason(target_activity, m.id) is null
+	limit 50
+$$;
+
+-- Live body from 20261123000600; new (R3): refused where the activity takes no walk-ins
+-- (walk_in_not_allowed), only its eligible population is searched, and each caller may search
+-- at most 30 times a minute (429 rate_limited). Volatile now: it counts the caller's searches.
+create or replace function public.search_walk_in_members(activity_id uuid, query text)
+returns table (member_id uuid, name text, employee_no text, unit_name text, phone_suffix text, registration_status text)
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+	needle text := btrim(coalesce(query, ''));
+begin
+	perform private.require_member();
+	if not private.can_check_in(search_walk_in_members.activity_id) then
+		perform private.api_error(403, 'not_staff', 'Only the staff of this activity can check people in.',
+			'只有该活动的工作人员可以签到。');
+	end if;
+	if not exists (select 1 from private.activities a
+		where a.id = search_walk_in_members.activity_id and a.walk_in_allowed) then
+		perform private.api_error(409, 'walk_in_not_allowed', 'This activity takes no walk-ins.',
+			'本活动不接受现场报名。');
+	end if;
+	if needle ~ '^[0-9]+$' and char_length(needle) < 4 or char_length(needle) < 2 or char_length(needle) > 30 then
+		perform private.api_error(400, 'query_too_short',
+			'Type at least 2 characters of a name, or at least 4 digits.', '请至少输入姓名的 2 个字，或至少 4 位数字。');
+	end if;
+	perform private.take_rate_limit('walk_in_search', 30);
+	return query
+	select m.id, m.name, m.employee_no, u.name, right(m.phone, 4), r.status
+	from private.members_for_walk_in(search_walk_in_members.activity_id, needle) m
+	join private.units u on u.id = m.unit_id
+	left join private.registrations r on r.member_id = m.id and r.activity_id = search_walk_in_members.activity_id
+	order by m.name, m.employee_no
+	limit 10;
+end;
+$$;
+
+-- ===========================================================================================
 -- Section: grants
 -- ===========================================================================================
 
@@ -1018,7 +1119,8 @@ revoke all on function
 	private.check_series_limit(private.activities, uuid),
 	private.session_entity(private.sessions),
 	private.check_eligible(private.activities, uuid),
-	private.seat_free(private.activities, private.sessions, integer)
+	private.seat_free(private.activities, private.sessions, integer),
+	private.take_rate_limit(text, integer)
 from public, anon;
 grant execute on function
 	private.member_series_key(uuid, text),
@@ -1026,5 +1128,6 @@ grant execute on function
 	private.check_series_limit(private.activities, uuid),
 	private.session_entity(private.sessions),
 	private.check_eligible(private.activities, uuid),
-	private.seat_free(private.activities, private.sessions, integer)
+	private.seat_free(private.activities, private.sessions, integer),
+	private.take_rate_limit(text, integer)
 to authenticated, service_role;

@@ -512,6 +512,56 @@ describe.each(lanes())('check-in on $name', (lane) => {
 		});
 	});
 
+	function searchWalkIn(caller: Caller, activity: string, query: string) {
+		return callApi<Array<{ employee_no: string }>>(
+			db.backend,
+			caller,
+			`select coalesce(jsonb_agg(to_jsonb(s)), '[]'::jsonb) as result
+			from public.search_walk_in_members($1::uuid, $2) s`,
+			[activity, query]
+		);
+	}
+
+	test('R3 walk-in search: only where walk-ins are allowed, and only the eligible population', async () => {
+		const [inside, outside] = await asOwner(db.backend, (tx) =>
+			tx.query<{ employee_no: string; unit_id: string }>(
+				`(select m.employee_no, m.unit_id from private.members m join private.units u on u.id = m.unit_id
+					where u.code like 'U01%' and m.active_until is null order by m.employee_no limit 1)
+				union all
+				(select m.employee_no, m.unit_id from private.members m join private.units u on u.id = m.unit_id
+					where u.code like 'U02%' and m.active_until is null order by m.employee_no limit 1)`
+			)
+		);
+		if (!inside || !outside) throw new Error('no members');
+		const closed = await venue({});
+		expect(await searchWalkIn(scanner, closed.activity, inside.employee_no)).toMatchObject({
+			ok: false,
+			code: 'walk_in_not_allowed'
+		});
+		const units = await venue({}, { walk_in_allowed: true, eligible_unit_ids: [inside.unit_id] });
+		const found = await searchWalkIn(scanner, units.activity, inside.employee_no);
+		expect(found.ok && found.value.map((m) => m.employee_no)).toEqual([inside.employee_no]);
+		// A member of another unit is not listed, though the 工号 is exact.
+		expect(await searchWalkIn(scanner, units.activity, outside.employee_no)).toEqual({
+			ok: true,
+			value: []
+		});
+	});
+
+	test('R3 walk-in search: at most 30 searches a minute per caller, then 429 rate_limited', async () => {
+		const open = await venue({}, { walk_in_allowed: true });
+		// The office's window starts with this burst (nothing else here searches as the office).
+		const answers: string[] = [];
+		for (let i = 0; i < 31; i++) {
+			const outcome = await searchWalkIn(office, open.activity, '9999');
+			answers.push(outcome.ok ? 'ok' : `${outcome.status} ${outcome.code}`);
+		}
+		expect(answers.slice(0, 30)).toEqual(Array.from({ length: 30 }, () => 'ok'));
+		expect(answers[30]).toBe('PT429 rate_limited');
+		// Each caller has their own count.
+		expect((await searchWalkIn(scanner, open.activity, '9999')).ok).toBe(true);
+	});
+
 	test('the roster carries hashed tickets, never the secrets', async () => {
 		const { activity, tickets } = await venue({ 17: 'registered', 18: 'waitlisted' });
 		const roster = await callApi<{ entries: Array<{ ticket_hash: string; status: string }> }>(

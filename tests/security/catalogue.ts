@@ -593,8 +593,9 @@ export const CATALOGUE: CatalogueCase[] = [
 	{
 		id: 'R3',
 		title: 'Walk-in member search lists the whole union',
-		status: 'not yet',
-		why: 'issue 14, in progress'
+		status: 'automated',
+		where: [at(CHECKIN, 'R3 ')],
+		why: 'only where walk-ins are allowed, only the eligible population, 2 characters or 4 digits, 10 answers, 30 searches a minute per caller (429 rate_limited)'
 	},
 	{
 		id: 'R4',

@@ -547,6 +547,31 @@ export function verdictFromResult(
 	}
 }
 
+/**
+ * Refusals the scanner words itself (checkin.refusal.*): a walk-in under sign-up's rules (R2)
+ * and the walk-in search's limits (R3). Other codes show as `refused` with the code.
+ */
+export const DOOR_REFUSALS = [
+	'registration_rejected',
+	'approval_required',
+	'full',
+	'series_limit_reached',
+	'ineligible_gender',
+	'ineligible_member_type',
+	'ineligible_unit',
+	'ineligible_not_member',
+	'member_unknown',
+	'walk_in_not_allowed',
+	'rate_limited'
+] as const;
+export type DoorRefusal = (typeof DOOR_REFUSALS)[number];
+
+export function doorRefusal(code: string | null | undefined): DoorRefusal | null {
+	return (DOOR_REFUSALS as readonly (string | null | undefined)[]).includes(code)
+		? (code as DoorRefusal)
+		: null;
+}
+
 // -------------------------------------------------------------------------------------------
 // Counter: server truth plus this phone's check-ins not yet in it
 // -------------------------------------------------------------------------------------------

@@ -100,6 +100,20 @@ export const enMore: Record<MoreMessageKey, string> = {
 	'checkin.walkInOffline': 'Walk-ins need a connection.',
 	'checkin.walkInNone': 'No member found.',
 	'checkin.walkInAdd': 'Sign up and check in',
+	'checkin.refusal.registration_rejected':
+		"This member's registration was not admitted: no walk-in.",
+	'checkin.refusal.approval_required':
+		'The organizers decide who takes part (approval or lottery): no walk-ins.',
+	'checkin.refusal.full': 'No seat free, or people are waiting for one: no walk-in.',
+	'checkin.refusal.series_limit_reached':
+		'This member has reached the limit for this series of activities.',
+	'checkin.refusal.ineligible_gender': "This member does not meet the activity's gender rule.",
+	'checkin.refusal.ineligible_member_type': "This activity is not open to this member's type.",
+	'checkin.refusal.ineligible_unit': 'This activity is only for members of certain units.',
+	'checkin.refusal.ineligible_not_member': 'This person is not on the union roster.',
+	'checkin.refusal.member_unknown': 'No such member on the roster.',
+	'checkin.refusal.walk_in_not_allowed': 'This activity takes no walk-ins.',
+	'checkin.refusal.rate_limited': 'Too many searches (at most 30 a minute). Please wait a moment.',
 	'checkin.recent': 'Recent on this phone',
 	'checkin.recentEmpty': 'No check-ins yet.',
 	'checkin.row.pending': 'To upload',
