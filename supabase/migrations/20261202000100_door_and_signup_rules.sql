@@ -21,6 +21,8 @@
 -- R3  The walk-in member search answers only where walk-ins are allowed (walk_in_not_allowed),
 --     lists only the activity's eligible population, and counts each caller's searches: at most
 --     30 a minute (429 rate_limited, private.rate_limits); minimum query and the cap of 10 stay.
+-- R15 (v) The set-based path of apply_actions accepted "v":"1" (a string) that the one-by-one path
+--     refuses as malformed; now both refuse it.
 
 -- ===========================================================================================
 -- Section: R4 the (member, series) lock
@@ -786,6 +788,7 @@ $$;
 
 -- Live body from 20261123000900; new (R1): the same session-day rule in the set-based path
 -- (refused `wrong_day` with the same entity); an action with override_day goes one by one.
+-- New (R15): `v` must be the number 1, as on the one-by-one path.
 create or replace function private.apply_checkin_batch(
 	caller uuid,
 	device text,
@@ -825,7 +828,9 @@ begin
 			jsonb_typeof(i.action) = 'object'
 				and i.action ->> 'id' ~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
 				and i.action -> 'kind' = '"check_in"'::jsonb
-				and i.action ->> 'v' = '1'
+				-- R15: the number 1 only, as the one-by-one path's well-formedness check (a string
+				-- "1" is malformed there; here it makes the batch go one by one).
+				and jsonb_typeof(i.action -> 'v') = 'number' and i.action ->> 'v' = '1'
 				and jsonb_typeof(i.action -> 'seq') = 'number' and i.action ->> 'seq' ~ '^[0-9]{1,15}$'
 				and i.action ->> 'user_id' = caller::text
 				and jsonb_typeof(i.payload) = 'object'

@@ -667,8 +667,9 @@ export const CATALOGUE: CatalogueCase[] = [
 	{
 		id: 'R15',
 		title: 'Refresh reuse interval, deep JSON, unsized large body, v as a string',
-		status: 'not yet',
-		why: 'issue 14, in progress'
+		status: 'automated',
+		where: [at(APPLY, 'R15 ')],
+		why: 'v as a string: both apply_actions paths refuse it (04-apply-actions). The stand-in parts (refresh reuse interval, deep JSON, unsized large body) are tested in tests/standin by another helper; the lead merges the two entries'
 	},
 	{
 		id: 'R16',
