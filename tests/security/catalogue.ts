@@ -580,7 +580,7 @@ export const CATALOGUE: CatalogueCase[] = [
 		id: 'R1',
 		title: 'A session ticket admitted on another day',
 		status: 'automated',
-		where: [at(CHECKIN, 'R1 '), at(CHECKIN_DOMAIN, 'R1 ')],
+		where: [at(CHECKIN, 'R1 '), at(CHECKIN_DOMAIN, 'R1 '), at(E2E_SCANNER, 'R1 ')],
 		why: "server (one by one and set-based) and the offline verdict refuse wrong_day naming the session; organizers may override, flagged other_day; the counter expects only the day's people"
 	},
 	{
