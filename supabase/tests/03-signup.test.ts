@@ -452,6 +452,32 @@ describe.each(lanes())('sign-up on $name', (lane) => {
 		expect(outcome(await signUp(person(women, 29), second))).toBe('series_limit_reached');
 	});
 
+	test('R4 100 members sign up for both activities of a series at once: nobody gets both', async () => {
+		// On PostgreSQL the two sign-ups of a member run at the same instant on two connections;
+		// PGlite runs them one after the other (the rule itself is asserted there too).
+		const first = await createActivity(db.backend, { series: 'race-2027', series_limit: 1 });
+		const second = await createActivity(db.backend, { series: 'race-2027', series_limit: 1 });
+		const crowd = women.slice(0, 100);
+		expect(crowd).toHaveLength(100);
+		const results = await Promise.all(
+			crowd.flatMap((member) => [signUp(member, first), signUp(member, second)])
+		);
+		const counts = results
+			.map(outcome)
+			.reduce<Record<string, number>>((acc, o) => ({ ...acc, [o]: (acc[o] ?? 0) + 1 }), {});
+		expect(counts).toEqual({ registered: 100, series_limit_reached: 100 });
+		const [both] = await asOwner(db.backend, (tx) =>
+			tx.query<{ n: number }>(
+				`select count(*)::int as n from (
+					select r.member_id from private.registrations r
+					where r.activity_id in ($1::uuid, $2::uuid) and r.status = 'registered'
+					group by r.member_id having count(*) > 1) twice`,
+				[first, second]
+			)
+		);
+		expect(both?.n).toBe(0);
+	});
+
 	test('50 concurrent sign-ups for the last seat: exactly one gets it, never over capacity', async () => {
 		const activity = await createActivity(db.backend, { capacity: 2 });
 		expect(outcome(await signUp(person(women, 30), activity))).toBe('registered');

@@ -7,6 +7,7 @@ import {
 	asOwner,
 	callApi,
 	createActivity,
+	demo,
 	lanes,
 	linkAllMembers,
 	membersWhere,
@@ -323,6 +324,47 @@ describe.each(lanes())('apply_actions on $name', (lane) => {
 			code: 'registered',
 			warnings: ['clock_skew']
 		});
+	});
+
+	test('R15 "v":"1" (a string) is malformed on the set-based path exactly as one by one', async () => {
+		const office = demo('office');
+		const hour = 3_600_000;
+		const activity = await createActivity(db.backend, {
+			starts_at: new Date(Date.now() - hour).toISOString(),
+			ends_at: new Date(Date.now() + hour).toISOString(),
+			signup_opens_at: new Date(Date.now() - 24 * hour).toISOString(),
+			signup_closes_at: new Date(Date.now() - 2 * hour).toISOString()
+		});
+		const tickets = await asOwner(db.backend, (tx) =>
+			tx.query<{ ticket_secret: string }>(
+				`insert into private.registrations (activity_id, member_id, status)
+				select $1::uuid, m.id, 'registered' from private.members m
+				where m.user_id = any ($2::uuid[]) returning ticket_secret`,
+				[
+					activity,
+					`{${[member(50), member(51)].map((m) => (m.role === 'authenticated' ? m.userId : '')).join(',')}}`
+				]
+			)
+		);
+		const scan = (ticket: string | undefined) => ({
+			...action(office, 'check_in', { activity_id: activity, ticket }),
+			v: '1'
+		});
+		// A batch of check-ins only takes the set-based path; another kind in it, one by one.
+		const together = await apply(office, [scan(tickets[0]?.ticket_secret)]);
+		const alone = await apply(office, [
+			scan(tickets[1]?.ticket_secret),
+			action(office, 'fly_to_moon', {})
+		]);
+		expect(together.results[0]).toMatchObject({ status: 'rejected', code: 'malformed' });
+		expect(alone.results[0]).toMatchObject({ status: 'rejected', code: 'malformed' });
+		const [row] = await asOwner(db.backend, (tx) =>
+			tx.query<{ n: number }>(
+				'select count(*)::int as n from private.check_ins where activity_id = $1::uuid',
+				[activity]
+			)
+		);
+		expect(row?.n).toBe(0);
 	});
 
 	test('batches are bounded and need a device id', async () => {

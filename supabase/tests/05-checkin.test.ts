@@ -47,7 +47,7 @@ describe.each(lanes())('check-in on $name', (lane) => {
 		attendees = await membersWhere(
 			db.backend,
 			`m.member_type = 'staff' and u.code like 'U01%'`,
-			40
+			60
 		);
 		const [staff] = await membersWhere(
 			db.backend,
@@ -413,6 +413,155 @@ describe.each(lanes())('check-in on $name', (lane) => {
 		expect(await counter(open.activity)).toMatchObject({ checked_in: 1, guests: 1, admitted: 1 });
 	});
 
+	/** The roster id of an attendee. */
+	async function memberIdOf(index: number): Promise<string> {
+		const caller = attendee(index);
+		const [row] = await asOwner(db.backend, (tx) =>
+			tx.query<{ id: string }>(`select m.id from private.members m where m.user_id = $1::uuid`, [
+				caller.role === 'authenticated' ? caller.userId : ''
+			])
+		);
+		if (!row) throw new Error('no member');
+		return row.id;
+	}
+
+	async function walkIn(activity: string, member: string, guests = 0): Promise<Result> {
+		const [result] = await send(scanner, [
+			action(scanner, 'walk_in', { activity_id: activity, member_id: member, guests })
+		]);
+		if (!result) throw new Error('no result');
+		return result;
+	}
+
+	async function registrationOf(activity: string, member: string) {
+		const [row] = await asOwner(db.backend, (tx) =>
+			tx.query<{ status: string; source: string; ticket_secret: string }>(
+				`select status, source, ticket_secret from private.registrations
+				where activity_id = $1::uuid and member_id = $2::uuid`,
+				[activity, member]
+			)
+		);
+		return row ?? null;
+	}
+
+	test('R2 a walk-in cannot overturn a rejection, nor admit someone ineligible or over the series limit', async () => {
+		// Rejected by the organizer: stays rejected, same ticket, nothing checked in.
+		const approval = await venue({ 42: 'rejected' }, { walk_in_allowed: true });
+		const rejected = await memberIdOf(42);
+		const before = await registrationOf(approval.activity, rejected);
+		expect(await walkIn(approval.activity, rejected)).toMatchObject({
+			status: 'rejected',
+			code: 'registration_rejected'
+		});
+		expect(await registrationOf(approval.activity, rejected)).toEqual(before);
+		// Outside the activity's population (these attendees are staff, not retired).
+		const retiredOnly = await venue(
+			{},
+			{ walk_in_allowed: true, eligible_member_types: ['retired'] }
+		);
+		expect(await walkIn(retiredOnly.activity, await memberIdOf(43))).toMatchObject({
+			status: 'rejected',
+			code: 'ineligible_member_type'
+		});
+		// Already in another activity of a series with a limit of one.
+		const taken = await venue({ 44: 'registered' }, { series: 'walk-in-2027', series_limit: 1 });
+		const series = await venue(
+			{},
+			{ walk_in_allowed: true, series: 'walk-in-2027', series_limit: 1 }
+		);
+		expect(taken.activity).not.toBe(series.activity);
+		expect(await walkIn(series.activity, await memberIdOf(44))).toMatchObject({
+			status: 'rejected',
+			code: 'series_limit_reached'
+		});
+		// Approval or lottery: admission is the organizers' decision, not the door's.
+		const needsApproval = await venue({}, { walk_in_allowed: true, admission: 'approval' });
+		expect(await walkIn(needsApproval.activity, await memberIdOf(45))).toMatchObject({
+			status: 'rejected',
+			code: 'approval_required'
+		});
+		for (const activity of [retiredOnly, series, needsApproval]) {
+			expect(await logRows(activity.activity)).toBe(0);
+		}
+		expect(await logRows(approval.activity)).toBe(0);
+	});
+
+	test('R2 a walk-in takes no seat that is not free: capacity, and the waitlist ahead', async () => {
+		const full = await venue({ 46: 'registered' }, { walk_in_allowed: true, capacity: 2 });
+		// 46 holds 2 seats (with a guest): none left.
+		expect(await walkIn(full.activity, await memberIdOf(47))).toMatchObject({
+			status: 'rejected',
+			code: 'full'
+		});
+		// Seats free, but someone waits for one: the walk-in does not overtake the queue.
+		const queue = await venue({ 48: 'waitlisted' }, { walk_in_allowed: true, capacity: 30 });
+		expect(await walkIn(queue.activity, await memberIdOf(49))).toMatchObject({
+			status: 'rejected',
+			code: 'full'
+		});
+		// With a seat free and nobody waiting, an eligible member walks in.
+		const open = await venue({}, { walk_in_allowed: true, capacity: 30 });
+		const member = await memberIdOf(50);
+		expect(await walkIn(open.activity, member, 1)).toMatchObject({
+			status: 'applied',
+			code: 'checked_in'
+		});
+		expect(await registrationOf(open.activity, member)).toMatchObject({
+			status: 'registered',
+			source: 'walk_in'
+		});
+	});
+
+	function searchWalkIn(caller: Caller, activity: string, query: string) {
+		return callApi<Array<{ employee_no: string }>>(
+			db.backend,
+			caller,
+			`select coalesce(jsonb_agg(to_jsonb(s)), '[]'::jsonb) as result
+			from public.search_walk_in_members($1::uuid, $2) s`,
+			[activity, query]
+		);
+	}
+
+	test('R3 walk-in search: only where walk-ins are allowed, and only the eligible population', async () => {
+		const [inside, outside] = await asOwner(db.backend, (tx) =>
+			tx.query<{ employee_no: string; unit_id: string }>(
+				`(select m.employee_no, m.unit_id from private.members m join private.units u on u.id = m.unit_id
+					where u.code like 'U01%' and m.active_until is null order by m.employee_no limit 1)
+				union all
+				(select m.employee_no, m.unit_id from private.members m join private.units u on u.id = m.unit_id
+					where u.code like 'U02%' and m.active_until is null order by m.employee_no limit 1)`
+			)
+		);
+		if (!inside || !outside) throw new Error('no members');
+		const closed = await venue({});
+		expect(await searchWalkIn(scanner, closed.activity, inside.employee_no)).toMatchObject({
+			ok: false,
+			code: 'walk_in_not_allowed'
+		});
+		const units = await venue({}, { walk_in_allowed: true, eligible_unit_ids: [inside.unit_id] });
+		const found = await searchWalkIn(scanner, units.activity, inside.employee_no);
+		expect(found.ok && found.value.map((m) => m.employee_no)).toEqual([inside.employee_no]);
+		// A member of another unit is not listed, though the 工号 is exact.
+		expect(await searchWalkIn(scanner, units.activity, outside.employee_no)).toEqual({
+			ok: true,
+			value: []
+		});
+	});
+
+	test('R3 walk-in search: at most 30 searches a minute per caller, then 429 rate_limited', async () => {
+		const open = await venue({}, { walk_in_allowed: true });
+		// The office's window starts with this burst (nothing else here searches as the office).
+		const answers: string[] = [];
+		for (let i = 0; i < 31; i++) {
+			const outcome = await searchWalkIn(office, open.activity, '9999');
+			answers.push(outcome.ok ? 'ok' : `${outcome.status} ${outcome.code}`);
+		}
+		expect(answers.slice(0, 30)).toEqual(Array.from({ length: 30 }, () => 'ok'));
+		expect(answers[30]).toBe('PT429 rate_limited');
+		// Each caller has their own count.
+		expect((await searchWalkIn(scanner, open.activity, '9999')).ok).toBe(true);
+	});
+
 	test('the roster carries hashed tickets, never the secrets', async () => {
 		const { activity, tickets } = await venue({ 17: 'registered', 18: 'waitlisted' });
 		const roster = await callApi<{ entries: Array<{ ticket_hash: string; status: string }> }>(
@@ -674,6 +823,139 @@ describe.each(lanes())('check-in on $name', (lane) => {
 		expect(await logOf(batch.map((a) => a.id))).toEqual({ rows: 0, xmins: 0 });
 		const retried = await send(scanner, batch);
 		expect(retried.map((r) => r.code)).toEqual(['checked_in', 'checked_in']);
+	});
+
+	/**
+	 * A three-day activity (today and the next two days, union time) with a session on each day,
+	 * check-in staff `scanner`, and registered attendees: index → session day offset (0, 1, 2) or
+	 * null (no session). Returns the tickets, registration ids and the three days.
+	 */
+	async function threeDays(bookings: Record<number, number | null>) {
+		const [range] = await asOwner(db.backend, (tx) =>
+			tx.query<{ starts_at: string; ends_at: string; days: string[] }>(
+				`select ((d::timestamp + time '00:05') at time zone s.time_zone)::text as starts_at,
+					(((d + 2)::timestamp + time '23:00') at time zone s.time_zone)::text as ends_at,
+					array[d::text, (d + 1)::text, (d + 2)::text] as days
+				from private.union_settings s,
+					lateral (select (now() at time zone s.time_zone)::date as d) today`
+			)
+		);
+		if (!range) throw new Error('no days');
+		const { activity } = await venue({}, { starts_at: range.starts_at, ends_at: range.ends_at });
+		const tickets: Record<number, string> = {};
+		const registrations: Record<number, string> = {};
+		await asOwner(db.backend, async (tx) => {
+			await tx.query(
+				`insert into private.sessions (activity_id, label, starts_at, ends_at)
+				select $1::uuid, '', (((d + o)::timestamp + time '08:30') at time zone s.time_zone),
+					(((d + o)::timestamp + time '11:30') at time zone s.time_zone)
+				from private.union_settings s,
+					lateral (select (now() at time zone s.time_zone)::date as d) today,
+					generate_series(0, 2) o`,
+				[activity]
+			);
+			for (const [index, offset] of Object.entries(bookings)) {
+				const caller = attendee(Number(index));
+				if (caller.role !== 'authenticated') continue;
+				const [row] = await tx.query<{ id: string; ticket_secret: string }>(
+					`insert into private.registrations (activity_id, member_id, status, session_id)
+					select $1::uuid, m.id, 'registered', (
+						select s.id from private.sessions s where s.activity_id = $1::uuid and $3::int is not null
+						order by s.starts_at offset $3::int limit 1
+					)
+					from private.members m where m.user_id = $2::uuid
+					returning id, ticket_secret`,
+					[activity, caller.userId, offset === null ? null : String(offset)]
+				);
+				tickets[Number(index)] = row?.ticket_secret ?? '';
+				registrations[Number(index)] = row?.id ?? '';
+			}
+		});
+		return { activity, tickets, registrations, days: range.days };
+	}
+
+	test("R1 a ticket for another day's session is refused as wrong_day, naming its day, one by one and in a batch alike", async () => {
+		const bookings = { 32: 0, 33: 1, 34: null, 35: 2 };
+		const answers: Result[][] = [];
+		for (const oneByOne of [false, true]) {
+			const { activity, tickets, registrations, days } = await threeDays(bookings);
+			const batch = [
+				action(scanner, 'check_in', { activity_id: activity, ticket: tickets[32], day: days[0] }),
+				action(scanner, 'check_in', { activity_id: activity, ticket: tickets[33], day: days[0] }),
+				action(scanner, 'check_in', { activity_id: activity, ticket: tickets[34], day: days[0] }),
+				action(scanner, 'check_in', {
+					activity_id: activity,
+					registration_id: registrations[35],
+					day: days[0]
+				})
+			];
+			const results = oneByOne
+				? (await send(scanner, [...batch, action(scanner, 'fly_to_moon', {})])).slice(0, 4)
+				: await send(scanner, batch);
+			expect(results.map((r) => [r.status, r.code])).toEqual([
+				['applied', 'checked_in'],
+				['rejected', 'wrong_day'],
+				['applied', 'checked_in'],
+				['rejected', 'wrong_day']
+			]);
+			expect(results[1]?.entity).toMatchObject({ session_day: days[1] });
+			expect(results[3]?.entity).toMatchObject({ session_day: days[2] });
+			expect(await counter(activity)).toMatchObject({ checked_in: 2 });
+			// On the ticket's own day it is admitted.
+			const onItsDay = await scan(scanner, activity, tickets[33] ?? '', { day: days[1] });
+			expect(onItsDay).toMatchObject({ status: 'applied', code: 'checked_in' });
+			answers.push(results);
+		}
+		// The same answers, but for the ids of the two venues' sessions.
+		const same = (result: Result) => {
+			const shown = comparable(result);
+			return { ...shown, entity: shown.entity && { ...shown.entity, session_id: 'a session' } };
+		};
+		const [together, alone] = answers as [Result[], Result[]];
+		expect(together.map(same)).toEqual(alone.map(same));
+	});
+
+	test('R1 only an organizer checks a ticket in on another day, flagged other_day for review', async () => {
+		const { activity, tickets, days } = await threeDays({ 36: 1 });
+		const byStaff = await scan(scanner, activity, tickets[36] ?? '', {
+			day: days[0],
+			override_day: true
+		});
+		expect(byStaff).toMatchObject({ status: 'rejected', code: 'override_not_allowed' });
+		const byOffice = await scan(office, activity, tickets[36] ?? '', {
+			day: days[0],
+			override_day: true
+		});
+		expect(byOffice).toMatchObject({ status: 'applied', code: 'checked_in' });
+		expect(byOffice.warnings).toContain('other_day');
+		const inbox = await callApi<Array<{ flags: string[] }>>(
+			db.backend,
+			office,
+			'select public.list_checkin_conflicts($1::uuid) as result',
+			[activity]
+		);
+		expect(inbox.ok && inbox.value.map((c) => c.flags)).toEqual([['other_day']]);
+	});
+
+	test("R1 the counter expects only the day's people: no session, or a session on that day", async () => {
+		const { activity, days } = await threeDays({ 37: 0, 38: 0, 39: 1, 40: null, 41: 2 });
+		const perDay = await Promise.all(
+			days.map(async (day) => {
+				const outcome = await callApi<Counter & { sessions: Array<{ admitted: number }> }>(
+					db.backend,
+					office,
+					'select public.get_checkin_counter($1::uuid, $2::date) as result',
+					[activity, day]
+				);
+				if (!outcome.ok) throw new Error(outcome.code);
+				return [outcome.value.admitted, outcome.value.sessions.map((s) => s.admitted)];
+			})
+		);
+		expect(perDay).toEqual([
+			[3, [2]],
+			[2, [1]],
+			[2, [1]]
+		]);
 	});
 
 	test('a day outside the activity is refused', async () => {

@@ -23,6 +23,7 @@ import {
 	passwordClient,
 	prepareVenue,
 	signIn,
+	ticketOf,
 	type Venue
 } from './fixtures/scanner-setup.ts';
 
@@ -296,6 +297,113 @@ test('T37 two phones scan overlapping people offline; after sync each counts onc
 
 	await one.context.close();
 	await two.context.close();
+});
+
+/** A day (YYYY-MM-DD) in the union's time zone, `offset` days from now. */
+function unionDay(offset: number): string {
+	return new Intl.DateTimeFormat('en-CA', {
+		timeZone: 'Asia/Shanghai',
+		year: 'numeric',
+		month: '2-digit',
+		day: '2-digit'
+	}).format(new Date(Date.now() + offset * 86_400_000));
+}
+
+async function call<T>(
+	client: Venue['office'],
+	fn: string,
+	args: Record<string, unknown>
+): Promise<T> {
+	const { data, error } = await client.rpc(fn, args);
+	if (error !== null) throw new Error(`${fn}: ${error.message}`);
+	return data as T;
+}
+
+test("R1 offline, a ticket for another day's session is refused naming its day; the counter expects the day's people", async () => {
+	test.setTimeout(120_000);
+	// A three-day tournament from tomorrow with a session each day; A books day 1, B and C day 2.
+	const days = [unionDay(1), unionDay(2), unionDay(3)] as const;
+	const { office } = venue;
+	const admin = await call<{ owner_unit_id: string }>(office, 'get_activity_admin', {
+		activity_id: venue.activityId
+	});
+	const saved = await call<{ id: string }>(office, 'save_activity', {
+		activity: {
+			title: `R1 三天锦标赛 ${String(Date.now())}`,
+			category: 'sports',
+			owner_unit_id: admin.owner_unit_id,
+			starts_at: `${days[0]}T08:00:00+08:00`,
+			ends_at: `${days[2]}T18:00:00+08:00`,
+			signup_opens_at: new Date(Date.now() - 3_600_000).toISOString(),
+			signup_closes_at: new Date(Date.now() + 3_600_000).toISOString(),
+			cancel_deadline: new Date(Date.now() + 3_600_000).toISOString(),
+			capacity: 30
+		}
+	});
+	await call(office, 'publish_activity', { activity_id: saved.id });
+	await call(office, 'generate_sessions', {
+		activity_id: saved.id,
+		start_time: '08:30',
+		end_time: '11:30',
+		days: [...days]
+	});
+	const { sessions, title } = await call<{
+		title: string;
+		sessions: { id: string; starts_at: string }[];
+	}>(office, 'get_activity_admin', { activity_id: saved.id });
+	const byDay = [...sessions].sort((a, b) => a.starts_at.localeCompare(b.starts_at));
+	const roster = await call<{
+		entries: { member_id: string; employee_no: string; name: string }[];
+	}>(office, 'get_checkin_roster', { activity_id: venue.activityId });
+	const [a, b, c] = roster.entries;
+	if (!a || !b || !c || byDay.length !== 3) throw new Error('setup incomplete');
+	for (const [member, session] of [
+		[a, byDay[0]],
+		[b, byDay[1]],
+		[c, byDay[1]]
+	] as const) {
+		const signed = await call<{ applied: number }>(office, 'sign_up_on_behalf', {
+			activity_id: saved.id,
+			member_ids: [member.member_id],
+			session_id: session?.id
+		});
+		expect(signed.applied).toBe(1);
+	}
+	const ticketA = await ticketOf(venue.config, a.employee_no, saved.id);
+	const ticketB = await ticketOf(venue.config, b.employee_no, saved.id);
+
+	const { context, page } = await phone();
+	await signIn(page, OFFICE);
+	await page.goto(`/scan/${saved.id}?day=${days[0]}`);
+	await expect(page.getByRole('heading', { level: 1, name: title })).toBeVisible();
+	await expect(page.getByTestId('roster-status')).toContainText('3 人报名', { timeout: 15_000 });
+	// Day 1 expects A alone (not the three of all days), with day 1's session line only.
+	const counter = page.getByTestId('checkin-counter');
+	await expect(counter).toContainText('0 / 1');
+	await expect(page.locator('.sessions li')).toHaveCount(1);
+
+	await context.setOffline(true);
+	const card = page.getByTestId('verdict');
+	await page.getByLabel('票码或票的链接').fill(ticketB.secret);
+	await page.getByRole('button', { name: '核验' }).click();
+	await expect(card).toHaveAttribute('data-kind', 'wrong_day');
+	await expect(card).toContainText('今天不是这张票的签到日');
+	await expect(card).toContainText(b.name);
+	const [, month, day] = days[1].split('-').map(Number);
+	await expect(card.getByTestId('ticket-session')).toContainText(
+		`${String(month)}月${String(day)}日`
+	);
+	await expect(card.getByTestId('ticket-session')).toContainText('08:30');
+	// The organizer may still let B in, flagged for review.
+	await expect(card.getByRole('button', { name: '仍然签到（标记待核查）' })).toBeVisible();
+	await expect(page.getByTestId('pending-uploads')).toContainText('已全部上传');
+
+	await page.getByLabel('票码或票的链接').fill(ticketA.secret);
+	await page.getByRole('button', { name: '核验' }).click();
+	await expect(card).toHaveAttribute('data-kind', 'checked_in');
+	await expect(counter).toContainText('1 / 1');
+	await page.screenshot({ path: join(SHOTS, 'scanner-390-wrong-day.png'), fullPage: true });
+	await context.close();
 });
 
 test('screens at 320 and 390 px: list, manual search, staff panel, conflicts inbox', async () => {

@@ -35,6 +35,7 @@ const E2E_OFFLINE = 'tests/e2e/offline.test.ts';
 const E2E_SCANNER = 'tests/e2e/scanner.test.ts';
 const OUTBOX_PROPERTY = 'src/lib/domain/outbox.property.test.ts';
 const CSV_PROPERTY = 'src/lib/domain/csv.property.test.ts';
+const CHECKIN_DOMAIN = 'src/lib/domain/checkin.test.ts';
 
 const at = (file: string, test: string): Where => ({ file, test });
 
@@ -578,26 +579,30 @@ export const CATALOGUE: CatalogueCase[] = [
 	{
 		id: 'R1',
 		title: 'A session ticket admitted on another day',
-		status: 'not yet',
-		why: 'issue 14, in progress'
+		status: 'automated',
+		where: [at(CHECKIN, 'R1 '), at(CHECKIN_DOMAIN, 'R1 '), at(E2E_SCANNER, 'R1 ')],
+		why: "server (one by one and set-based) and the offline verdict refuse wrong_day naming the session; organizers may override, flagged other_day; the counter expects only the day's people"
 	},
 	{
 		id: 'R2',
 		title: 'Walk-in overturns rejection, eligibility, series limit, capacity or waitlist order',
-		status: 'not yet',
-		why: 'issue 14, in progress'
+		status: 'automated',
+		where: [at(CHECKIN, 'R2 ')],
+		why: "walk-ins share private.sign_up's rules (check_eligible, check_series_limit, seat_free); approval and lottery activities take no walk-ins"
 	},
 	{
 		id: 'R3',
 		title: 'Walk-in member search lists the whole union',
-		status: 'not yet',
-		why: 'issue 14, in progress'
+		status: 'automated',
+		where: [at(CHECKIN, 'R3 ')],
+		why: 'only where walk-ins are allowed, only the eligible population, 2 characters or 4 digits, 10 answers, 30 searches a minute per caller (429 rate_limited)'
 	},
 	{
 		id: 'R4',
 		title: 'Series limit bypassed by concurrent sign-ups',
-		status: 'not yet',
-		why: 'issue 14, in progress'
+		status: 'automated',
+		where: [at(SIGNUP, 'R4 ')],
+		why: 'a (member, series) advisory lock before the count, before any activity row lock; asserted with real concurrency on the PostgreSQL lane'
 	},
 	{
 		id: 'R5',
@@ -662,8 +667,9 @@ export const CATALOGUE: CatalogueCase[] = [
 	{
 		id: 'R15',
 		title: 'Refresh reuse interval, deep JSON, unsized large body, v as a string',
-		status: 'not yet',
-		why: 'issue 14, in progress'
+		status: 'automated',
+		where: [at(APPLY, 'R15 ')],
+		why: 'v as a string: both apply_actions paths refuse it (04-apply-actions). The stand-in parts (refresh reuse interval, deep JSON, unsized large body) are tested in tests/standin by another helper; the lead merges the two entries'
 	},
 	{
 		id: 'R16',

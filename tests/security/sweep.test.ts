@@ -289,12 +289,13 @@ const EXPECTED: Record<string, Record<Caller, Outcome>> = {
 		foreignCheckinStaff: 'not_found',
 		office: 'allowed'
 	},
+	// R3: only where walk-ins are allowed; the sweep's activity takes none (walk_in_not_allowed).
 	search_walk_in_members: {
 		anon: D,
 		employee: D,
 		foreignOrganizer: D,
 		foreignCheckinStaff: D,
-		office: 'allowed'
+		office: 'refused'
 	},
 	// Signing oneself up for a published activity open to all is every member's right. (The
 	// office control's own target was cancelled by its cancel_activity call just before.)

@@ -3,6 +3,7 @@ import {
 	RepeatGuard,
 	canonicalTicket,
 	dayIn,
+	dayNotice,
 	defaultDay,
 	indexRoster,
 	isWeChat,
@@ -11,6 +12,7 @@ import {
 	liveCheckIns,
 	overlayCounter,
 	searchRoster,
+	sessionDays,
 	ticketHash,
 	undoTargets,
 	verdictFromResult,
@@ -401,5 +403,110 @@ describe('scan loop helpers', () => {
 	test('WeChat is recognised by its user agent', () => {
 		expect(isWeChat('Mozilla/5.0 (iPhone) MicroMessenger/8.0.47')).toBe(true);
 		expect(isWeChat('Mozilla/5.0 (Linux; Android 14) Chrome/126')).toBe(false);
+	});
+});
+
+describe('R1 session days', () => {
+	const ZONE = 'Asia/Shanghai';
+	const NEXT = '2027-03-30';
+	const sessions = [
+		{ id: 's-29', label: '', starts_at: '2027-03-29T00:30:00Z', ends_at: '', capacity: null },
+		// 01:00 on the 30th in Shanghai, still the 29th in UTC: the union's time zone decides.
+		{ id: 's-30', label: '上午', starts_at: '2027-03-29T17:00:00Z', ends_at: '', capacity: null }
+	];
+	const r: Roster = {
+		...roster([
+			entry(1, { session_id: 's-29' }),
+			entry(2, { session_id: 's-30' }),
+			entry(3),
+			entry(4, { session_id: 's-30', status: 'waitlisted' }),
+			entry(5, { session_id: 's-30', status: 'cancelled' })
+		]),
+		activity: { ...roster([]).activity, days: [DAY, NEXT], sessions }
+	};
+	const index = indexRoster(r);
+	const onDay = (day: string) => ({ day, sessions: sessionDays(sessions, ZONE) });
+	const none = liveCheckIns(r, index, [], DAY, new Map());
+
+	test("R1 a ticket for another day's session is red wrong_day, naming that day; on its day it is green", () => {
+		const ok = canonicalTicket(SECRET);
+		expect(judgeTicket(ok, 'hash-1', index, none, 'phone-a', onDay(DAY))).toMatchObject({
+			kind: 'checked_in'
+		});
+		expect(judgeTicket(ok, 'hash-2', index, none, 'phone-a', onDay(DAY))).toMatchObject({
+			kind: 'wrong_day',
+			tone: 'error',
+			entry: { name: '成员2' },
+			session: { day: NEXT, startsAt: '2027-03-29T17:00:00Z', label: '上午' }
+		});
+		expect(judgeEntry(entry(2, { session_id: 's-30' }), none, 'phone-a', onDay(NEXT)).kind).toBe(
+			'checked_in'
+		);
+		// Without a session: every day of the activity.
+		expect(judgeTicket(ok, 'hash-3', index, none, 'phone-a', onDay(NEXT)).kind).toBe('checked_in');
+		// Not admitted stays not admitted; a cancelled ticket of another day is the wrong day first.
+		expect(judgeTicket(ok, 'hash-4', index, none, 'phone-a', onDay(DAY)).kind).toBe('not_admitted');
+		expect(judgeTicket(ok, 'hash-5', index, none, 'phone-a', onDay(DAY)).kind).toBe('wrong_day');
+	});
+
+	test("R1 the offline counter expects only the day's people and lists only the day's sessions", () => {
+		const live = liveCheckIns(
+			r,
+			index,
+			[row('c1', 'check_in', { registration_id: 'reg-1' })],
+			DAY,
+			new Map()
+		);
+		expect(overlayCounter(null, null, r, index, live, onDay(DAY))).toMatchObject({
+			checkedIn: 1,
+			admitted: 2,
+			sessions: [{ sessionId: 's-29', admitted: 1, checkedIn: 1 }]
+		});
+		const next = liveCheckIns(r, index, [], NEXT, new Map());
+		expect(overlayCounter(null, null, r, index, next, onDay(NEXT))).toMatchObject({
+			checkedIn: 0,
+			admitted: 2,
+			sessions: [{ sessionId: 's-30', admitted: 1, checkedIn: 0 }]
+		});
+	});
+
+	test("R1 server answers: wrong_day names the session's day; an organizer's override is amber", () => {
+		expect(
+			verdictFromResult(
+				{
+					status: 'rejected',
+					code: 'wrong_day',
+					entity: {
+						session_id: 's-30',
+						session_day: NEXT,
+						session_starts_at: '2027-03-29T17:00:00Z',
+						session_label: ''
+					}
+				},
+				entry(2),
+				'phone-a'
+			)
+		).toMatchObject({ kind: 'wrong_day', session: { day: NEXT } });
+		expect(
+			verdictFromResult(
+				{
+					status: 'applied',
+					code: 'checked_in',
+					warnings: ['other_day'],
+					entity: { name: '成员2' }
+				},
+				null,
+				'phone-a'
+			)
+		).toMatchObject({ kind: 'other_day', tone: 'warn', entry: { name: '成员2' } });
+		expect(
+			verdictFromResult({ status: 'rejected', code: 'override_not_allowed' }, entry(2), 'phone-a')
+		).toMatchObject({ kind: 'not_allowed' });
+	});
+
+	test('R1 m2 the day notice: another day picked on an activity day is "not today"', () => {
+		expect(dayNotice([DAY, NEXT], DAY, DAY)).toBeNull();
+		expect(dayNotice([DAY, NEXT], DAY, NEXT)).toBe('not_today');
+		expect(dayNotice([DAY, NEXT], '2027-03-28', DAY)).toBe('not_activity_day');
 	});
 });

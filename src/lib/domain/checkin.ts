@@ -297,6 +297,7 @@ export type VerdictKind =
 	| 'malformed'
 	| 'wrong_activity'
 	| 'wrong_day'
+	| 'other_day'
 	| 'not_allowed'
 	| 'undone'
 	| 'refused';
@@ -314,6 +315,7 @@ export const VERDICT_TONE: Record<VerdictKind, Tone> = {
 	malformed: 'error',
 	wrong_activity: 'error',
 	wrong_day: 'error',
+	other_day: 'warn',
 	not_allowed: 'error',
 	refused: 'error'
 };
@@ -335,6 +337,67 @@ export interface Verdict {
 	first: FirstCheckIn | null;
 	/** The server's refusal code, for `refused`. */
 	code?: string;
+	/** For `wrong_day`: the session the ticket is booked for (when known). */
+	session?: SessionDay | null;
+}
+
+// -------------------------------------------------------------------------------------------
+// R1: a session's booking is checked in on its session's day (union time) only
+// -------------------------------------------------------------------------------------------
+
+/** A session's day (YYYY-MM-DD in the union's time zone), start and label. */
+export interface SessionDay {
+	day: string;
+	startsAt: string;
+	label: string;
+}
+
+/** The day being checked in and the activity's sessions by id. */
+export interface DayCheck {
+	day: string;
+	sessions: ReadonlyMap<string, SessionDay>;
+}
+
+/** Each session of the activity with its day in the union's time zone. */
+export function sessionDays(
+	sessions: readonly RosterSession[],
+	timeZone: string
+): Map<string, SessionDay> {
+	return new Map(
+		sessions.map((session) => [
+			session.id,
+			{
+				day: dayIn(timeZone, new Date(session.starts_at)),
+				startsAt: session.starts_at,
+				label: session.label
+			}
+		])
+	);
+}
+
+/** The session of another day a registration is booked for, or null when it may come today. */
+function otherDaySession(entry: RosterEntry, check: DayCheck | undefined): SessionDay | null {
+	if (check === undefined || entry.session_id === null) return null;
+	const session = check.sessions.get(entry.session_id);
+	return session !== undefined && session.day !== check.day ? session : null;
+}
+
+/** Whether a registration is expected on the day: no session, or a session that day. */
+function expectedOn(entry: RosterEntry, check: DayCheck | undefined): boolean {
+	return otherDaySession(entry, check) === null;
+}
+
+/**
+ * The note above the scanner when the chosen day is not today: `not_today` when today is one of
+ * the activity's days (another day was picked), `not_activity_day` when it is not.
+ */
+export function dayNotice(
+	days: readonly string[],
+	today: string,
+	day: string
+): 'not_today' | 'not_activity_day' | null {
+	if (day === today) return null;
+	return days.includes(today) ? 'not_today' : 'not_activity_day';
 }
 
 function verdict(
@@ -362,22 +425,30 @@ export function judgeTicket(
 	hash: string | null,
 	index: RosterIndex,
 	live: Map<string | null, SeenCheckIn[]>,
-	deviceId: string
+	deviceId: string,
+	check?: DayCheck
 ): Verdict {
 	if (!canonical.ok || hash === null) return verdict('malformed');
 	const entry = index.byHash.get(hash);
 	if (entry === undefined) return verdict('unknown');
-	return judgeEntry(entry, live, deviceId);
+	return judgeEntry(entry, live, deviceId, check);
 }
 
-/** The verdict for a roster entry (a scan found it, or the organizer picked it by hand). */
+/**
+ * The verdict for a roster entry (a scan found it, or the organizer picked it by hand), in the
+ * server's order: not admitted, booked for another day's session (R1), cancelled, already in.
+ */
 export function judgeEntry(
 	entry: RosterEntry,
 	live: Map<string | null, SeenCheckIn[]>,
-	deviceId: string
+	deviceId: string,
+	check?: DayCheck
 ): Verdict {
+	if (entry.status !== 'registered' && entry.status !== 'cancelled')
+		return verdict('not_admitted', entry);
+	const session = otherDaySession(entry, check);
+	if (session !== null) return verdict('wrong_day', entry, { session });
 	if (entry.status === 'cancelled') return verdict('cancelled', entry);
-	if (entry.status !== 'registered') return verdict('not_admitted', entry);
 	const first = live.get(entry.member_id)?.[0];
 	if (first !== undefined) {
 		return verdict('already', entry, {
@@ -423,9 +494,11 @@ export function verdictFromResult(
 	const extra = guests === undefined ? {} : { guests };
 	switch (result.code) {
 		case 'checked_in':
-			return result.warnings?.includes('registration_cancelled')
-				? verdict('cancelled', named, extra)
-				: verdict('checked_in', named, extra);
+			if (result.warnings?.includes('registration_cancelled'))
+				return verdict('cancelled', named, extra);
+			// R1: an organizer's check-in on another day than the ticket's, flagged for review.
+			if (result.warnings?.includes('other_day')) return verdict('other_day', named, extra);
+			return verdict('checked_in', named, extra);
 		case 'already_checked_in': {
 			const first = entity.first_check_in as Record<string, unknown> | null | undefined;
 			return verdict('already', named, {
@@ -454,7 +527,17 @@ export function verdictFromResult(
 		case 'not_admitted':
 			return verdict('not_admitted', named);
 		case 'wrong_day':
-			return verdict('wrong_day');
+			return verdict('wrong_day', typeof entity.session_day === 'string' ? named : null, {
+				session:
+					typeof entity.session_day === 'string'
+						? {
+								day: entity.session_day,
+								startsAt: str(entity.session_starts_at),
+								label: str(entity.session_label)
+							}
+						: null
+			});
+		case 'override_not_allowed':
 		case 'provisional_not_allowed':
 		case 'walk_in_not_allowed':
 		case 'not_staff':
@@ -462,6 +545,31 @@ export function verdictFromResult(
 		default:
 			return verdict('refused', named, { code: result.code ?? 'unknown' });
 	}
+}
+
+/**
+ * Refusals the scanner words itself (checkin.refusal.*): a walk-in under sign-up's rules (R2)
+ * and the walk-in search's limits (R3). Other codes show as `refused` with the code.
+ */
+export const DOOR_REFUSALS = [
+	'registration_rejected',
+	'approval_required',
+	'full',
+	'series_limit_reached',
+	'ineligible_gender',
+	'ineligible_member_type',
+	'ineligible_unit',
+	'ineligible_not_member',
+	'member_unknown',
+	'walk_in_not_allowed',
+	'rate_limited'
+] as const;
+export type DoorRefusal = (typeof DOOR_REFUSALS)[number];
+
+export function doorRefusal(code: string | null | undefined): DoorRefusal | null {
+	return (DOOR_REFUSALS as readonly (string | null | undefined)[]).includes(code)
+		? (code as DoorRefusal)
+		: null;
 }
 
 // -------------------------------------------------------------------------------------------
@@ -490,17 +598,25 @@ export interface CounterView {
  * The counter to show. With a server counter (read at `fetchedAt`): its numbers plus the members
  * this phone checked in that neither the counter nor the roster's log contains yet (pending, or
  * acked after the counter was read: retirement by read time, no double count). Without one
- * (offline since the start): counted from the roster and this phone's actions.
+ * (offline since the start): counted from the roster and this phone's actions. With `check`,
+ * only the people expected that day (no session, or a session that day) and that day's sessions
+ * (R1), as the server counts.
  */
 export function overlayCounter(
 	server: ServerCounter | null,
 	fetchedAt: number | null,
 	roster: Roster,
 	index: RosterIndex,
-	live: Map<string | null, SeenCheckIn[]>
+	live: Map<string | null, SeenCheckIn[]>,
+	check?: DayCheck
 ): CounterView {
-	const admittedEntries = roster.entries.filter((entry) => entry.status === 'registered');
-	const sessions = roster.activity.sessions.map((session) => ({
+	const admittedEntries = roster.entries.filter(
+		(entry) => entry.status === 'registered' && expectedOn(entry, check)
+	);
+	const daySessions = roster.activity.sessions.filter(
+		(session) => check === undefined || check.sessions.get(session.id)?.day === check.day
+	);
+	const sessions = daySessions.map((session) => ({
 		sessionId: session.id,
 		startsAt: session.starts_at,
 		checkedIn: 0,

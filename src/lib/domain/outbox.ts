@@ -32,6 +32,8 @@ export interface CheckInPayload {
 	guests?: number;
 	/** An organizer's provisional accept of a ticket unknown offline (invariant 7). */
 	provisional?: boolean;
+	/** An organizer's check-in of a ticket booked for another day's session (flagged). */
+	override_day?: boolean;
 }
 
 export interface WalkInPayload {

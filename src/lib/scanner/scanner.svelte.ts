@@ -23,9 +23,11 @@ import {
 	liveCheckIns,
 	noCheckIns,
 	overlayCounter,
+	sessionDays,
 	undoTargets,
 	verdictFromResult,
 	type CounterView,
+	type DayCheck,
 	type Roster,
 	type RosterEntry,
 	type RosterIndex,
@@ -58,6 +60,8 @@ export interface ShownVerdict extends Verdict {
 	checking: boolean;
 	/** The canonical secret, when an organizer may accept it provisionally. */
 	provisionalSecret: string | null;
+	/** What to send when an organizer checks a ticket of another day in anyway (R1). */
+	otherDayTarget: { ticket: string } | { registration_id: string } | null;
 }
 
 export interface ScannerOptions {
@@ -68,6 +72,8 @@ export interface ScannerOptions {
 	userId: string;
 	/** Office or organizer of this activity (may accept unknown tickets provisionally). */
 	manages: boolean;
+	/** The union's time zone: the day a session is on. */
+	timeZone: string;
 }
 
 export class ScannerState {
@@ -85,6 +91,8 @@ export class ScannerState {
 
 	readonly options: ScannerOptions;
 	readonly index: RosterIndex | null;
+	/** The day scanned for and the activity's sessions' days (R1). */
+	readonly dayCheck: DayCheck | undefined;
 	/** This user's check-in actions for this activity, in sequence order. */
 	readonly rows: OutboxRow[];
 	readonly live: Map<string | null, SeenCheckIn[]>;
@@ -104,6 +112,14 @@ export class ScannerState {
 	constructor(options: ScannerOptions) {
 		this.options = options;
 		this.index = $derived(this.roster === null ? null : indexRoster(this.roster));
+		this.dayCheck = $derived(
+			this.roster === null
+				? undefined
+				: {
+						day: options.day,
+						sessions: sessionDays(this.roster.activity.sessions, options.timeZone)
+					}
+		);
 		this.rows = $derived(
 			options.sync.rows.filter(
 				(row) =>
@@ -119,7 +135,14 @@ export class ScannerState {
 		this.counterView = $derived(
 			this.roster === null || this.index === null
 				? null
-				: overlayCounter(this.counter, this.counterFetchedAt, this.roster, this.index, this.live)
+				: overlayCounter(
+						this.counter,
+						this.counterFetchedAt,
+						this.roster,
+						this.index,
+						this.live,
+						this.dayCheck
+					)
 		);
 		this.pendingUploads = $derived(this.rows.filter((row) => row.status === 'pending').length);
 	}
@@ -231,7 +254,7 @@ export class ScannerState {
 			await this.#askServer(canonical.secret, source);
 			return;
 		}
-		const local = judgeTicket(canonical, hash, index, this.live, this.deviceId);
+		const local = judgeTicket(canonical, hash, index, this.live, this.deviceId, this.dayCheck);
 		if (local.kind === 'unknown') {
 			if (this.online) {
 				await this.#askServer(canonical.secret, source);
@@ -242,7 +265,7 @@ export class ScannerState {
 			}
 			return;
 		}
-		const shown = this.#show(local, source);
+		const shown = this.#show(local, source, this.#otherDay(local, { ticket: canonical.secret }));
 		if (local.kind === 'checked_in') {
 			await this.#enqueueFor(shown, 'check_in', {
 				activity_id: this.options.activityId,
@@ -258,8 +281,12 @@ export class ScannerState {
 	/** By hand: the organizer picked a roster entry (name, 工号 or phone suffix). */
 	async checkInEntry(entry: RosterEntry, guests: number): Promise<void> {
 		performance.mark('scan-decoded');
-		const local = judgeEntry(entry, this.live, this.deviceId);
-		const shown = this.#show({ ...local, guests }, 'manual');
+		const local = judgeEntry(entry, this.live, this.deviceId, this.dayCheck);
+		const shown = this.#show(
+			{ ...local, guests },
+			'manual',
+			this.#otherDay(local, { registration_id: entry.registration_id })
+		);
 		if (local.kind !== 'checked_in') return;
 		await this.#enqueueFor(shown, 'check_in', {
 			activity_id: this.options.activityId,
@@ -268,6 +295,37 @@ export class ScannerState {
 			guests
 		});
 		this.#awaitServer(shown, { quiet: true });
+	}
+
+	/**
+	 * R1: an organizer checks in a ticket booked for another day's session anyway. The server
+	 * applies it flagged `other_day` for the office's review (check-in staff are refused).
+	 */
+	async checkInOtherDay(): Promise<void> {
+		const current = this.verdict;
+		const target = current?.otherDayTarget;
+		if (!this.options.manages || current == null || target == null) return;
+		const shown = this.#show(
+			{ ...current, kind: 'other_day', tone: 'warn', session: null },
+			current.source,
+			{ otherDayTarget: null, rowId: null, notSaved: false }
+		);
+		await this.#enqueueFor(shown, 'check_in', {
+			activity_id: this.options.activityId,
+			...target,
+			day: this.options.day,
+			guests: current.guests,
+			override_day: true
+		});
+		this.#awaitServer(shown, { quiet: true });
+	}
+
+	/** The override an organizer may send for a wrong-day verdict (none for check-in staff). */
+	#otherDay(
+		local: Verdict,
+		target: { ticket: string } | { registration_id: string }
+	): Partial<ShownVerdict> {
+		return local.kind === 'wrong_day' && this.options.manages ? { otherDayTarget: target } : {};
 	}
 
 	/** An organizer accepts a ticket this phone does not know, offline: flagged for review. */
@@ -362,6 +420,7 @@ export class ScannerState {
 		const shown: ShownVerdict = {
 			checking: false,
 			provisionalSecret: null,
+			otherDayTarget: null,
 			rowId: null,
 			notSaved: false,
 			...verdict,
