@@ -59,7 +59,9 @@ describe.each(lanes())('signing colleagues up on $name', (lane) => {
 	beforeAll(async () => {
 		db = await lane.open();
 		await linkAllMembers(db.backend);
-		[liaison] = await membersWhere(db.backend, `m.employee_no = '90716'`);
+		const [account] = await membersWhere(db.backend, `m.employee_no = '90716'`);
+		if (!account) throw new Error('90716 is not in the seed');
+		liaison = account;
 		const granted = await api(
 			office,
 			`select public.grant_role('90716', 'liaison', 'U0302') as result`
