@@ -103,6 +103,10 @@ test('R5 a liaison-only account granted on the staff screen pages through the gr
 	const mine = page.getByRole('region', { name: /已报名（\d+）/ });
 	await expect(mine.getByRole('listitem').filter({ hasText: '邓敏秀' })).toContainText('已报名');
 	await expect(mine.getByRole('listitem')).toHaveCount(1);
+
+	// At 320 px nothing spills sideways.
+	await page.setViewportSize({ width: 320, height: 640 });
+	expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(320);
 });
 
 test('R6 signing up a man and a woman for a women-only activity says per person what happened and why', async () => {
