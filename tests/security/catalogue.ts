@@ -36,6 +36,9 @@ const E2E_SCANNER = 'tests/e2e/scanner.test.ts';
 const OUTBOX_PROPERTY = 'src/lib/domain/outbox.property.test.ts';
 const CSV_PROPERTY = 'src/lib/domain/csv.property.test.ts';
 const CHECKIN_DOMAIN = 'src/lib/domain/checkin.test.ts';
+const LIAISON = 'supabase/tests/10-liaison.test.ts';
+const E2E_LIAISON = 'tests/e2e/liaison.test.ts';
+const BEHALF_WORDS = 'src/lib/components/office/behalf-result.test.ts';
 
 const at = (file: string, test: string): Where => ({ file, test });
 
@@ -607,20 +610,22 @@ export const CATALOGUE: CatalogueCase[] = [
 	{
 		id: 'R5',
 		title: 'Liaison-only account cannot use the liaison page',
-		status: 'not yet',
-		why: 'issue 14, in progress'
+		status: 'automated',
+		where: [at(LIAISON, 'R5 '), at(E2E_LIAISON, 'R5 ')],
+		why: 'list_signup_members / list_signup_activities / list_signup_registrations, scoped per role'
 	},
 	{
 		id: 'R6',
 		title: '代报名 reports success for refusals',
-		status: 'not yet',
-		why: 'issue 14, in progress'
+		status: 'automated',
+		where: [at(LIAISON, 'R6 '), at(E2E_LIAISON, 'R6 '), at(BEHALF_WORDS, 'R6 ')]
 	},
 	{
 		id: 'R7',
 		title: 'Office 代报名 member list stops silently at 5,000',
-		status: 'not yet',
-		why: 'issue 14, in progress'
+		status: 'automated',
+		where: [at(LIAISON, 'R7 '), at(E2E_LIAISON, 'R5 ')],
+		why: 'paged with a total (显示 N / 共 M 人 · 加载更多); the e2e R5 test pages past the first 50'
 	},
 	{
 		id: 'R8',

@@ -133,6 +133,29 @@ const EXPECTED: Record<string, Record<Caller, Outcome>> = {
 		foreignCheckinStaff: D,
 		office: 'allowed'
 	},
+	// 代报名: organizers and liaisons get their own units only, the office everything.
+	list_signup_activities: {
+		anon: D,
+		employee: D,
+		foreignOrganizer: 'allowed',
+		foreignCheckinStaff: D,
+		office: 'allowed'
+	},
+	// A page with a total, of the caller's own units: a foreign name is not found there.
+	list_signup_members: {
+		anon: D,
+		employee: D,
+		foreignOrganizer: 'allowed',
+		foreignCheckinStaff: D,
+		office: 'allowed'
+	},
+	list_signup_registrations: {
+		anon: D,
+		employee: D,
+		foreignOrganizer: 'allowed',
+		foreignCheckinStaff: D,
+		office: 'allowed'
+	},
 	// An organizer sees the staff of their own branch only.
 	list_staff: {
 		anon: D,
@@ -361,6 +384,8 @@ const ACCEPTED_AS_DATA: Record<string, string> = {
 	'report_drilldown.group_key':
 		'a key of the chosen grouping, compared as text (ignored for the total); read-only',
 	'report_drilldown.categories': 'category names compared as text: unknown ones match nothing',
+	'list_signup_members.query':
+		'searched literally (escaped LIKE) in the caller’s own units; more than 50 characters is refused',
 	'cancel_activity.reason':
 		'the reason shown to members, stored as text (the activity is already cancelled)'
 };

@@ -90,6 +90,19 @@ export type Database = {
 "list_registrations":
 { Args: { "activity_id": string }; Returns: Json
                            },
+"list_signup_activities":
+{ Args: Record<PropertyKey, never>; Returns: {
+              "admission": string,"capacity": number,"category": string,"eligible_genders": (string)[],"ends_at": string,"id": string,"place": string,"seats_taken": number,"session_count": number,"signup_closes_at": string,"starts_at": string,"title": string,"waitlist_enabled": boolean
+            }[]
+                           },
+"list_signup_members":
+{ Args: { "activity_id"?: string,"query"?: string,"row_limit"?: number,"row_offset"?: number }; Returns: Json
+                           },
+"list_signup_registrations":
+{ Args: { "activity_id": string }; Returns: {
+              "employee_no": string,"member_id": string,"member_name": string,"queued_at": string,"registration_id": string,"session_label": string,"session_starts_at": string,"source": string,"status": string,"unit_code": string,"unit_name": string,"waitlist_position": number
+            }[]
+                           },
 "list_staff":
 { Args: Record<PropertyKey, never>; Returns: Json
                            },

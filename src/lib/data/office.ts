@@ -36,31 +36,6 @@ export async function listUnits(client: UnionClient): Promise<UnitOption[]> {
 	}));
 }
 
-export interface MemberOption {
-	id: string;
-	name: string;
-	employeeNo: string;
-	unitName: string;
-}
-
-/** Members in the caller's scope (active at the end of this year), for signing up on behalf. */
-export async function listScopeMembers(client: UnionClient): Promise<MemberOption[]> {
-	const year = new Date().getFullYear();
-	const answer = await officeRpc(client, 'report_drilldown', {
-		period_start: `${year}-01-01`,
-		period_end: `${year}-12-31`,
-		figure: 'headcount',
-		group_by: 'total',
-		row_limit: 5000
-	});
-	return rows(answer).map((row) => ({
-		id: str(row, 'member_id'),
-		name: str(row, 'member_name'),
-		employeeNo: str(row, 'employee_no'),
-		unitName: str(row, 'member_unit_name')
-	}));
-}
-
 export interface OfficeActivity {
 	id: string;
 	title: string;

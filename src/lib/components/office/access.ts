@@ -6,6 +6,7 @@ export interface OfficeAccess {
 	office: boolean;
 	/** The office or an organizer: activities, registrations and reports. */
 	manages: boolean;
+	/** May sign colleagues up (代报名): liaisons, organizers and the office, each in their scope. */
 	liaison: boolean;
 	any: boolean;
 	/** The units an organizer or liaison looks after (names for the screen). */
@@ -24,7 +25,7 @@ export function officeAccess(roles: readonly RoleGrant[]): OfficeAccess {
 	return {
 		office,
 		manages: office || organizer,
-		liaison: liaison || office,
+		liaison: liaison || organizer || office,
 		any: office || organizer || liaison,
 		units
 	};
