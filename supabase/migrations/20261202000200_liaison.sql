@@ -260,8 +260,9 @@ $$;
 -- Section: signing up on behalf, per person with the reason in words
 -- ===========================================================================================
 
--- As in 20261202000100_door_and_signup_rules.sql (which took the series locks first), and each refused person's result also carries the server's
--- reason in English and Chinese (message_en, message_zh), so the page can say per person why.
+-- As in 20261202000100_door_and_signup_rules.sql (the series locks first), and each refused
+-- person's result also carries the server's reason in English and Chinese (message_en,
+-- message_zh), so the page can say per person why.
 create or replace function private.on_behalf(
 	target_activity uuid,
 	member_ids uuid[],
