@@ -52,7 +52,12 @@ export default defineConfig({
 		command: server.join(' '),
 		url: `${baseURL}/config.json`,
 		reuseExistingServer: false,
-		env: { UNION_OTP_RATE_LIMIT_SECONDS: '0' },
+		// Many sign-ins from one client (127.0.0.1): the stand-in's send limits are off.
+		env: {
+			UNION_OTP_RATE_LIMIT_SECONDS: '0',
+			UNION_OTP_MAILS_PER_CLIENT_PER_HOUR: '0',
+			UNION_OTP_NEW_ADDRESSES_PER_CLIENT_PER_HOUR: '0'
+		},
 		// A stale build/ is rebuilt first, and PGlite starts cold with --fresh.
 		timeout: 180_000,
 		stdout: 'pipe',

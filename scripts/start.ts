@@ -144,15 +144,24 @@ async function main(): Promise<void> {
 		const standInStarted = performance.now();
 		// Loaded here so `--help` and argument errors don't wait for PGlite.
 		const { startStandIn } = await import('../supabase/standin/index.ts');
-		// End-to-end tests sign the same people in many times a minute: they lower GoTrue's
-		// per-address email rate limit (default 5 s here) through the environment.
+		// End-to-end tests sign many people in, many times a minute, from one client: they lower
+		// GoTrue's per-address email interval (60 s) and the per-client hourly caps on code mails
+		// and new addresses through the environment (0 turns one off).
 		const otpRateLimit = process.env.UNION_OTP_RATE_LIMIT_SECONDS;
+		const mailsPerHour = process.env.UNION_OTP_MAILS_PER_CLIENT_PER_HOUR;
+		const newAddressesPerHour = process.env.UNION_OTP_NEW_ADDRESSES_PER_CLIENT_PER_HOUR;
 		const booting = startStandIn({
 			backend,
 			host,
 			port: apiPort,
 			log: values.verbose,
-			...(otpRateLimit ? { otpRateLimitSeconds: Number(otpRateLimit) } : {})
+			...(otpRateLimit ? { otpRateLimitSeconds: Number(otpRateLimit) } : {}),
+			authLimits: {
+				...(mailsPerHour ? { mailsPerClientPerHour: Number(mailsPerHour) } : {}),
+				...(newAddressesPerHour
+					? { newAddressesPerClientPerHour: Number(newAddressesPerHour) }
+					: {})
+			}
 		});
 		const standInReady = booting.then((standIn) => {
 			console.log(dim(`Stand-in ready in ${seconds(standInStarted)} on ${backendLabel}`));

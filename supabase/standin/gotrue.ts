@@ -1,12 +1,40 @@
-// The part of GoTrue (Supabase Auth) the app uses: password sign-up and sign-in (autoconfirm), email
-// OTP with a development mailbox, refresh-token rotation, the user endpoint and logout.
-import { createHash, randomBytes, randomInt } from 'node:crypto';
+// The part of GoTrue (Supabase Auth) the app uses, as configured with "Confirm email" on: password
+// sign-up confirmed by a mailed code, password sign-in, email OTP with a development mailbox,
+// refresh-token rotation with a reuse interval, the user endpoint, logout, and rate limits.
+import { createHash, randomBytes, randomInt, randomUUID } from 'node:crypto';
 import type { Backend, Tx } from './backend.ts';
 import { signJwt, verifyJwt } from './keys.ts';
 import type { Claims } from './keys.ts';
-import { bearerToken, header, jsonReply } from './http.ts';
+import { MAX_JSON_DEPTH, bearerToken, header, jsonReply, nestsDeeperThan } from './http.ts';
 import type { Reply, StandInRequest } from './http.ts';
 import { composeOtpMail } from './mailbox.ts';
+import { WindowCounter, takeAll } from './rate-limit.ts';
+import type { Taken } from './rate-limit.ts';
+
+/**
+ * The limits GoTrue applies per IP address ([auth.rate_limit]) and per address, as the stand-in
+ * keeps them; 0 disables one. A "client" is the peer's IP address (on loopback: the machine).
+ */
+export type AuthLimits = {
+	/** OTP checks per (address, client) in 5 minutes, the right code included. */
+	verifyChecksPerAddressAndClient: number;
+	/** Wrong OTP codes per address in 5 minutes, from all clients together. */
+	verifyFailuresPerAddress: number;
+	/** Wrong OTP codes per client in 5 minutes, over all addresses. */
+	verifyFailuresPerClient: number;
+	/** Code mails (OTP and sign-up confirmations) one client may cause per hour. */
+	mailsPerClientPerHour: number;
+	/** Addresses one client may create an account for (OTP or sign-up) per hour. */
+	newAddressesPerClientPerHour: number;
+};
+
+export const DEFAULT_AUTH_LIMITS: AuthLimits = {
+	verifyChecksPerAddressAndClient: 30,
+	verifyFailuresPerAddress: 100,
+	verifyFailuresPerClient: 100,
+	mailsPerClientPerHour: 100,
+	newAddressesPerClientPerHour: 30
+};
 
 export type AuthContext = {
 	backend: Backend;
@@ -17,6 +45,9 @@ export type AuthContext = {
 	otpTtlSeconds: number;
 	/** Minimum seconds between two OTP mails to one address (0 disables the limit). */
 	otpRateLimitSeconds: number;
+	limits: AuthLimits;
+	/** Seconds during which a just-rotated refresh token still answers with the current session. */
+	refreshTokenReuseIntervalSeconds: number;
 	log: (message: string, error?: unknown) => void;
 };
 
@@ -24,9 +55,8 @@ const API_VERSION = '2024-01-01';
 const MIN_PASSWORD_LENGTH = 6;
 const BCRYPT_COST = 10;
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-/** Failed verifications allowed per address and window before 429 (GoTrue limits by IP). */
-const VERIFY_FAILURES_ALLOWED = 30;
 const VERIFY_WINDOW_MS = 5 * 60 * 1000;
+const HOUR_MS = 60 * 60 * 1000;
 const INSTANCE_ID = '00000000-0000-0000-0000-000000000000';
 
 type Json = Record<string, unknown>;
@@ -36,6 +66,7 @@ class AuthFailure extends Error {
 	status: number;
 	code: string;
 	extra: Json;
+	retryAfterSeconds: number | undefined;
 	constructor(status: number, code: string, message: string, extra: Json = {}) {
 		super(message);
 		this.status = status;
@@ -44,19 +75,54 @@ class AuthFailure extends Error {
 	}
 }
 
+/** A 429 naming when to try again, from a full counter. */
+function tooMany(code: string, message: string, full: Taken): AuthFailure {
+	const failure = new AuthFailure(429, code, message);
+	if (!full.ok) failure.retryAfterSeconds = full.retryAfterSeconds;
+	return failure;
+}
+
+/** The in-memory counters behind AuthLimits (the stand-in is one process). */
+type Counters = {
+	/** One mail per address per otpRateLimitSeconds. */
+	mailPerAddress: WindowCounter;
+	mailsPerClient: WindowCounter;
+	newAddressesPerClient: WindowCounter;
+	verifyPerAddressAndClient: WindowCounter;
+	verifyFailuresPerAddress: WindowCounter;
+	verifyFailuresPerClient: WindowCounter;
+};
+
+function createCounters(ctx: AuthContext): Counters {
+	const { limits } = ctx;
+	return {
+		mailPerAddress: new WindowCounter(
+			ctx.otpRateLimitSeconds > 0 ? 1 : 0,
+			ctx.otpRateLimitSeconds * 1000
+		),
+		mailsPerClient: new WindowCounter(limits.mailsPerClientPerHour, HOUR_MS),
+		newAddressesPerClient: new WindowCounter(limits.newAddressesPerClientPerHour, HOUR_MS),
+		verifyPerAddressAndClient: new WindowCounter(
+			limits.verifyChecksPerAddressAndClient,
+			VERIFY_WINDOW_MS
+		),
+		verifyFailuresPerAddress: new WindowCounter(limits.verifyFailuresPerAddress, VERIFY_WINDOW_MS),
+		verifyFailuresPerClient: new WindowCounter(limits.verifyFailuresPerClient, VERIFY_WINDOW_MS)
+	};
+}
+
 export type AuthService = {
 	handle(req: StandInRequest): Promise<Reply>;
 };
 
 export function createAuthService(ctx: AuthContext): AuthService {
-	const lastOtpMail = new Map<string, number>();
-	const verifyFailures = new Map<string, { count: number; since: number }>();
+	const counters = createCounters(ctx);
 
 	const routes: Record<string, (req: StandInRequest) => Promise<Reply>> = {
-		'POST /signup': (req) => signup(ctx, req),
+		'POST /signup': (req) => signup(ctx, req, counters),
 		'POST /token': (req) => token(ctx, req),
-		'POST /otp': (req) => otp(ctx, req, lastOtpMail),
-		'POST /verify': (req) => verify(ctx, req, verifyFailures),
+		'POST /otp': (req) => otp(ctx, req, counters),
+		'POST /verify': (req) => verify(ctx, req, counters),
 		'GET /user': (req) => getUser(ctx, req),
 		'PUT /user': (req) => updateUser(ctx, req),
 		'POST /logout': (req) => logout(ctx, req),
@@ -77,6 +143,9 @@ export function createAuthService(ctx: AuthContext): AuthService {
 			} catch (error) {
 				if (error instanceof AuthFailure) {
 					reply = authError(req, error.status, error.code, error.message, error.extra);
+					if (error.retryAfterSeconds !== undefined) {
+						reply.headers['Retry-After'] = String(error.retryAfterSeconds);
+					}
 				} else {
 					ctx.log(`auth ${req.method} ${req.path} failed`, error);
 					reply = authError(req, 500, 'unexpected_failure', 'Database error handling the request');
@@ -115,7 +184,7 @@ function settings(): Json {
 			google: false
 		},
 		disable_signup: false,
-		mailer_autoconfirm: true,
+		mailer_autoconfirm: false,
 		phone_autoconfirm: false,
 		sms_provider: '',
 		saml_enabled: false
@@ -132,6 +201,9 @@ function readBody(req: StandInRequest): Json {
 	}
 	if (typeof value !== 'object' || value === null || Array.isArray(value)) {
 		throw new AuthFailure(400, 'bad_json', 'The request body must be a JSON object');
+	}
+	if (nestsDeeperThan(value, MAX_JSON_DEPTH)) {
+		throw new AuthFailure(400, 'bad_json', `JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
 	}
 	return value as Json;
 }
@@ -373,26 +445,162 @@ async function sessionBody(
 
 // --- /signup ----------------------------------------------------------------------------------
 
-async function signup(ctx: AuthContext, req: StandInRequest): Promise<Reply> {
+/**
+ * With "Confirm email" on: no session. A new address gets an unconfirmed account and a mailed
+ * code (verify type 'signup'); an unconfirmed one gets a new code and is otherwise left alone (its
+ * owner is unproven); a confirmed one gets a made-up user, as GoTrue answers, so nobody learns
+ * which addresses have accounts.
+ */
+async function signup(ctx: AuthContext, req: StandInRequest, counters: Counters): Promise<Reply> {
 	const body = readBody(req);
 	if (body.phone !== undefined && body.email === undefined) {
 		throw new AuthFailure(400, 'phone_provider_disabled', 'Phone signups are disabled');
 	}
 	const email = normaliseEmail(body.email);
 	const password = checkPassword(body.password);
-	const session = await authTransaction(ctx, async (tx) => {
-		if (await findUserId(tx, email)) {
-			throw new AuthFailure(422, 'user_already_exists', 'User already registered');
+	const data = metadata(body.data);
+	const user = await withSendLimits(counters, email, req.client, (limits) =>
+		authTransaction(ctx, async (tx) => {
+			const existing = await findUserId(tx, email);
+			if (existing === undefined) {
+				limits.mail();
+				limits.newAddress();
+				const userId = await createUser(tx, { email, password, data, confirmed: false });
+				await mailCode(ctx, tx, userId, email, { keepsPassword: true });
+				return (await loadUser(tx, userId))?.user;
+			}
+			if (await isConfirmed(tx, existing)) return madeUpUser(email, data);
+			// The password on this account was set by whoever signed up first: the new code does not
+			// vouch for it, so confirming with it clears that password (see verify).
+			limits.mail();
+			await mailCode(ctx, tx, existing, email, { keepsPassword: false });
+			return (await loadUser(tx, existing))?.user;
+		})
+	);
+	return jsonReply(200, user);
+}
+
+async function isConfirmed(tx: Tx, userId: string): Promise<boolean> {
+	const [row] = await tx.query<{ confirmed: boolean }>(
+		`select email_confirmed_at is not null as confirmed from auth.users where id = $1::uuid`,
+		[userId]
+	);
+	return row?.confirmed === true;
+}
+
+/** GoTrue's answer to a sign-up for a confirmed address: a user that does not exist. */
+function madeUpUser(email: string, data: Json): Json {
+	const now = new Date().toISOString();
+	return {
+		id: randomUUID(),
+		aud: 'authenticated',
+		role: 'authenticated',
+		email,
+		phone: '',
+		confirmation_sent_at: now,
+		app_metadata: { provider: 'email', providers: ['email'] },
+		user_metadata: data,
+		identities: [],
+		created_at: now,
+		updated_at: now,
+		is_anonymous: false
+	};
+}
+
+type SendLimits = {
+	/** Takes this address's mail interval and the client's hourly mails (before mailing). */
+	mail(): void;
+	/** Takes one of the client's hourly new addresses (before creating an account). */
+	newAddress(): void;
+};
+
+/**
+ * Runs `send` under the send limits. Each take checks and counts in one synchronous step, so
+ * requests running at once are all counted; whatever `send` took is given back if it fails.
+ */
+async function withSendLimits<T>(
+	counters: Counters,
+	email: string,
+	client: string,
+	send: (limits: SendLimits) => Promise<T>
+): Promise<T> {
+	const taken: Array<[WindowCounter, string]> = [];
+	const limits: SendLimits = {
+		mail() {
+			const perAddress = counters.mailPerAddress.take(email);
+			if (!perAddress.ok) {
+				throw tooMany(
+					'over_email_send_rate_limit',
+					`For security purposes, you can only request this after ${perAddress.retryAfterSeconds} seconds.`,
+					perAddress
+				);
+			}
+			taken.push([counters.mailPerAddress, email]);
+			const perClient = counters.mailsPerClient.take(client);
+			if (!perClient.ok) {
+				throw tooMany('over_email_send_rate_limit', 'Email rate limit exceeded', perClient);
+			}
+			taken.push([counters.mailsPerClient, client]);
+		},
+		newAddress() {
+			const perClient = counters.newAddressesPerClient.take(client);
+			if (!perClient.ok) {
+				throw tooMany('over_request_rate_limit', 'Request rate limit reached', perClient);
+			}
+			taken.push([counters.newAddressesPerClient, client]);
 		}
-		const userId = await createUser(tx, {
+	};
+	try {
+		return await send(limits);
+	} catch (error) {
+		for (const [counter, key] of taken) counter.release(key);
+		throw error;
+	}
+}
+
+/**
+ * Mails a fresh code for `userId`: 'signup' while the address is unconfirmed, 'magiclink' after.
+ * `keepsPassword`: confirming the address with this code keeps the account's password (only the
+ * code mailed by the sign-up that set it).
+ */
+async function mailCode(
+	ctx: AuthContext,
+	tx: Tx,
+	userId: string,
+	email: string,
+	options: { keepsPassword: boolean }
+): Promise<void> {
+	const kind = (await isConfirmed(tx, userId)) ? 'magiclink' : 'signup';
+	const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+	// One live code per kind, as GoTrue keeps one token per type.
+	await tx.query(
+		`update auth.standin_otp_codes set used_at = now()
+		 where user_id = $1::uuid and kind = $2::text and used_at is null`,
+		[userId, kind]
+	);
+	await tx.query(
+		`insert into auth.standin_otp_codes (user_id, email, kind, code_hash, expires_at, keeps_password)
+		 values ($1::uuid, $2::text, $3::text, $4::text, now() + make_interval(secs => $5::int), $6::boolean)`,
+		[
+			userId,
 			email,
-			password,
-			data: metadata(body.data),
-			confirmed: true
-		});
-		return openSession(ctx, tx, userId, 'password');
-	});
-	return jsonReply(200, session);
+			kind,
+			codeHash(email, code),
+			String(ctx.otpTtlSeconds),
+			String(options.keepsPassword)
+		]
+	);
+	await tx.query(
+		kind === 'signup'
+			? `update auth.users set confirmation_sent_at = now() where id = $1::uuid`
+			: `update auth.users set recovery_sent_at = now() where id = $1::uuid`,
+		[userId]
+	);
+	const mail = composeOtpMail({ code, kind, validMinutes: Math.round(ctx.otpTtlSeconds / 60) });
+	await tx.query(
+		`insert into auth.standin_mailbox (to_email, subject, body, code) values ($1::text, $2::text, $3::text, $4::text)`,
+		[email, mail.subject, mail.body, code]
+	);
 }
 
 // --- /token -----------------------------------------------------------------------------------
@@ -429,7 +637,12 @@ async function passwordGrant(ctx: AuthContext, body: Json): Promise<SessionBody>
 
 type RefreshOutcome = { ok: true; session: SessionBody } | { ok: false; failure: AuthFailure };
 
-/** Rotation: the old token is revoked, a child is issued. Reusing a revoked token ends the session. */
+/**
+ * Rotation: the old token is revoked, a child is issued. A revoked token presented again within
+ * the reuse interval of its rotation (an answer lost on the way, two tabs refreshing at once) gets
+ * the session's current token back, as GoTrue's REFRESH_TOKEN_REUSE_INTERVAL allows; later, it is
+ * taken for a stolen one and ends the session.
+ */
 async function refreshGrant(ctx: AuthContext, req: StandInRequest, body: Json): Promise<Reply> {
 	const presented = body.refresh_token;
 	if (typeof presented !== 'string' || presented === '') {
@@ -437,10 +650,16 @@ async function refreshGrant(ctx: AuthContext, req: StandInRequest, body: Json): 
 	}
 	// A detected reuse must commit the revocation, so it is returned rather than thrown.
 	const outcome = await authTransaction<RefreshOutcome>(ctx, async (tx) => {
-		const [row] = await tx.query<{ user_id: string; session_id: string | null; revoked: boolean }>(
-			`select user_id, session_id::text, coalesce(revoked, false) as revoked
+		const [row] = await tx.query<{
+			user_id: string;
+			session_id: string | null;
+			revoked: boolean;
+			reusable: boolean;
+		}>(
+			`select user_id, session_id::text, coalesce(revoked, false) as revoked,
+			        coalesce(updated_at > now() - make_interval(secs => $2::int), false) as reusable
 			 from auth.refresh_tokens where token = $1::text for update`,
-			[presented]
+			[presented, String(ctx.refreshTokenReuseIntervalSeconds)]
 		);
 		if (!row) {
 			return {
@@ -451,6 +670,21 @@ async function refreshGrant(ctx: AuthContext, req: StandInRequest, body: Json): 
 					'Invalid Refresh Token: Refresh Token Not Found'
 				)
 			};
+		}
+		if (row.revoked && row.reusable && row.session_id) {
+			const [current] = await tx.query<{ token: string }>(
+				`select r.token from auth.refresh_tokens r
+				 join auth.sessions s on s.id = r.session_id
+				 where r.session_id = $1::uuid and not coalesce(r.revoked, false)
+				 order by r.id desc limit 1 for update of s`,
+				[row.session_id]
+			);
+			if (current) {
+				return {
+					ok: true,
+					session: await sessionBody(ctx, tx, row.user_id, row.session_id, current.token)
+				};
+			}
 		}
 		if (row.revoked) {
 			if (row.session_id)
@@ -499,65 +733,27 @@ function codeHash(email: string, code: string): string {
 	return createHash('sha256').update(`${email}:${code}`).digest('hex');
 }
 
-async function otp(
-	ctx: AuthContext,
-	req: StandInRequest,
-	lastMail: Map<string, number>
-): Promise<Reply> {
+async function otp(ctx: AuthContext, req: StandInRequest, counters: Counters): Promise<Reply> {
 	const body = readBody(req);
 	if (body.phone !== undefined && body.email === undefined) {
 		throw new AuthFailure(400, 'phone_provider_disabled', 'Unsupported phone provider');
 	}
 	const email = normaliseEmail(body.email);
-	const now = Date.now();
-	const last = lastMail.get(email);
-	const windowMs = ctx.otpRateLimitSeconds * 1000;
-	if (last !== undefined && now - last < windowMs) {
-		const wait = Math.ceil((windowMs - (now - last)) / 1000);
-		throw new AuthFailure(
-			429,
-			'over_email_send_rate_limit',
-			`For security purposes, you can only request this after ${wait} seconds.`
-		);
-	}
 	const createIfMissing = body.create_user !== false;
-	await authTransaction(ctx, async (tx) => {
-		let userId = await findUserId(tx, email);
-		if (!userId) {
-			if (!createIfMissing)
-				throw new AuthFailure(422, 'otp_disabled', 'Signups not allowed for otp');
-			userId = await createUser(tx, { email, data: metadata(body.data), confirmed: false });
-		}
-		const [user] = await tx.query<{ confirmed: boolean }>(
-			`select email_confirmed_at is not null as confirmed from auth.users where id = $1::uuid`,
-			[userId]
-		);
-		const kind = user?.confirmed ? 'magiclink' : 'signup';
-		const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
-		// One live code per kind, as GoTrue keeps one token per type.
-		await tx.query(
-			`update auth.standin_otp_codes set used_at = now()
-			 where user_id = $1::uuid and kind = $2::text and used_at is null`,
-			[userId, kind]
-		);
-		await tx.query(
-			`insert into auth.standin_otp_codes (user_id, email, kind, code_hash, expires_at)
-			 values ($1::uuid, $2::text, $3::text, $4::text, now() + make_interval(secs => $5::int))`,
-			[userId, email, kind, codeHash(email, code), String(ctx.otpTtlSeconds)]
-		);
-		await tx.query(
-			kind === 'signup'
-				? `update auth.users set confirmation_sent_at = now() where id = $1::uuid`
-				: `update auth.users set recovery_sent_at = now() where id = $1::uuid`,
-			[userId]
-		);
-		const mail = composeOtpMail({ code, kind, validMinutes: Math.round(ctx.otpTtlSeconds / 60) });
-		await tx.query(
-			`insert into auth.standin_mailbox (to_email, subject, body, code) values ($1::text, $2::text, $3::text, $4::text)`,
-			[email, mail.subject, mail.body, code]
-		);
-	});
-	lastMail.set(email, now);
+	await withSendLimits(counters, email, req.client, (limits) =>
+		authTransaction(ctx, async (tx) => {
+			// Taken before the first await: parallel requests for one new address cannot all pass.
+			limits.mail();
+			let userId = await findUserId(tx, email);
+			if (!userId) {
+				if (!createIfMissing)
+					throw new AuthFailure(422, 'otp_disabled', 'Signups not allowed for otp');
+				limits.newAddress();
+				userId = await createUser(tx, { email, data: metadata(body.data), confirmed: false });
+			}
+			await mailCode(ctx, tx, userId, email, { keepsPassword: false });
+		})
+	);
 	return jsonReply(200, {});
 }
 
@@ -567,11 +763,7 @@ const VERIFY_KINDS: Record<string, string[]> = {
 	signup: ['signup']
 };
 
-async function verify(
-	ctx: AuthContext,
-	req: StandInRequest,
-	failures: Map<string, { count: number; since: number }>
-): Promise<Reply> {
+async function verify(ctx: AuthContext, req: StandInRequest, counters: Counters): Promise<Reply> {
 	const body = readBody(req);
 	const kinds = typeof body.type === 'string' ? VERIFY_KINDS[body.type] : undefined;
 	if (!kinds)
@@ -584,42 +776,57 @@ async function verify(
 		);
 	}
 	const email = normaliseEmail(body.email);
-	const now = Date.now();
-	const seen = failures.get(email);
-	if (seen && now - seen.since < VERIFY_WINDOW_MS && seen.count >= VERIFY_FAILURES_ALLOWED) {
-		throw new AuthFailure(429, 'over_request_rate_limit', 'Request rate limit reached');
-	}
+	// Counted before the check, in one synchronous step: parallel guesses cannot outrun the limit.
+	// Per (address, client) so that one client's wrong codes do not lock the owner out elsewhere;
+	// per address and per client, higher, against guesses spread over clients or addresses.
+	const slots: Array<[WindowCounter, string]> = [
+		[counters.verifyPerAddressAndClient, `${email} ${req.client}`],
+		[counters.verifyFailuresPerAddress, email],
+		[counters.verifyFailuresPerClient, req.client]
+	];
+	const taken = takeAll(slots);
+	if (!taken.ok) throw tooMany('over_request_rate_limit', 'Request rate limit reached', taken);
 	const code = body.token.trim();
-	const session = await authTransaction(ctx, async (tx) => {
-		const [row] = await tx.query<{ id: string; user_id: string }>(
-			`select id::text, user_id::text from auth.standin_otp_codes
-			 where email = $1::text and code_hash = $2::text and used_at is null and expires_at > now()
-			   and kind = any(string_to_array($3::text, ','))
-			 order by created_at desc limit 1 for update`,
-			[email, codeHash(email, code), kinds.join(',')]
-		);
-		if (!row) return undefined;
-		await tx.query(`update auth.standin_otp_codes set used_at = now() where id = $1::bigint`, [
-			row.id
-		]);
-		await tx.query(
-			`update auth.users set email_confirmed_at = coalesce(email_confirmed_at, now()), updated_at = now()
-			 where id = $1::uuid`,
-			[row.user_id]
-		);
-		await tx.query(
-			`update auth.identities set identity_data = identity_data || '{"email_verified": true}'::jsonb
-			 where user_id = $1::uuid and provider = 'email'`,
-			[row.user_id]
-		);
-		return openSession(ctx, tx, row.user_id, 'otp');
-	});
-	if (!session) {
-		const current = seen && now - seen.since < VERIFY_WINDOW_MS ? seen : { count: 0, since: now };
-		failures.set(email, { count: current.count + 1, since: current.since });
-		throw new AuthFailure(403, 'otp_expired', 'Token has expired or is invalid');
+	let session: SessionBody | undefined;
+	try {
+		session = await authTransaction(ctx, async (tx) => {
+			const [row] = await tx.query<{ id: string; user_id: string; keeps_password: boolean }>(
+				`select id::text, user_id::text, keeps_password from auth.standin_otp_codes
+				 where email = $1::text and code_hash = $2::text and used_at is null and expires_at > now()
+				   and kind = any(string_to_array($3::text, ','))
+				 order by created_at desc limit 1 for update`,
+				[email, codeHash(email, code), kinds.join(',')]
+			);
+			if (!row) return undefined;
+			await tx.query(`update auth.standin_otp_codes set used_at = now() where id = $1::bigint`, [
+				row.id
+			]);
+			// Pre-account takeover: a password set before the address was confirmed came from
+			// whoever signed up first. A code that does not vouch for it (an OTP sign-in) proves the
+			// owner, and that password goes with the confirmation.
+			await tx.query(
+				`update auth.users set
+					encrypted_password = case when email_confirmed_at is null and not $2::boolean
+						then '' else encrypted_password end,
+					email_confirmed_at = coalesce(email_confirmed_at, now()), updated_at = now()
+				 where id = $1::uuid`,
+				[row.user_id, String(row.keeps_password)]
+			);
+			await tx.query(
+				`update auth.identities set identity_data = identity_data || '{"email_verified": true}'::jsonb
+				 where user_id = $1::uuid and provider = 'email'`,
+				[row.user_id]
+			);
+			return openSession(ctx, tx, row.user_id, 'otp');
+		});
+	} catch (error) {
+		for (const [counter, key] of slots) counter.release(key);
+		throw error;
 	}
-	failures.delete(email);
+	if (!session) throw new AuthFailure(403, 'otp_expired', 'Token has expired or is invalid');
+	// The right code is no failure for the address or the client (it still counts for the pair).
+	counters.verifyFailuresPerAddress.release(email);
+	counters.verifyFailuresPerClient.release(req.client);
 	return jsonReply(200, session);
 }
 

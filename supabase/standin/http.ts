@@ -9,6 +9,8 @@ export type StandInRequest = {
 	query: URLSearchParams;
 	headers: IncomingHttpHeaders;
 	body: string;
+	/** The peer's IP address: the "client" of per-client rate limits. */
+	client: string;
 };
 
 export type Reply = {
@@ -47,4 +49,23 @@ export function bearerToken(
 		return match?.[1]?.trim() ?? '';
 	}
 	return apikey;
+}
+
+/**
+ * Deeper than PostgreSQL's json parser goes with its default stack (and deeper than
+ * JSON.stringify goes): answered like PostgREST answers PostgreSQL's 54001, before anything
+ * recursive touches the value. No request of the app comes near it.
+ */
+export const MAX_JSON_DEPTH = 1000;
+
+/** Whether arrays and objects nest deeper than `max`, measured without recursion. */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+	const pending: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
+	for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+		if (typeof next.value !== 'object' || next.value === null) continue;
+		const depth = next.depth + 1;
+		if (depth > max) return true;
+		for (const child of Object.values(next.value)) pending.push({ value: child, depth });
+	}
+	return false;
 }

@@ -1,7 +1,8 @@
 // The development mailbox: the mails the stand-in "sent" (OTP codes), as a phone-friendly page and
-// as JSON for tests. Nothing leaves the machine.
+// as JSON for tests. Nothing leaves the machine. The codes in it sign anyone in, so only the
+// stand-in's own pages and programs that send no Origin (tests, curl) may read it.
 import type { Backend } from './backend.ts';
-import { jsonReply } from './http.ts';
+import { header, jsonReply } from './http.ts';
 import type { Reply, StandInRequest } from './http.ts';
 
 export type OtpMail = { subject: string; body: string };
@@ -45,14 +46,47 @@ async function listMails(
 	return backend.transaction(
 		(tx) =>
 			tx.query<MailRow>(
-				`select id::text, to_email, subject, body, code,
-				        to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at
-				 from auth.standin_mailbox
-				 where $1::text is null or to_email = lower($1::text)
-				 order by id desc limit $2::int`,
+				// Ordered by the column, not by the text `id` of the select list ('9' > '10').
+				`select m.id::text as id, m.to_email, m.subject, m.body, m.code,
+				        to_char(m.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at
+				 from auth.standin_mailbox m
+				 where $1::text is null or m.to_email = lower($1::text)
+				 order by m.id desc limit $2::int`,
 				[email, String(limit)]
 			),
 		{ readOnly: true }
+	);
+}
+
+const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '[::1]']);
+/** Codes must not be cached, framed or leak through a Referer. */
+const PRIVATE_HEADERS = {
+	'Cache-Control': 'no-store',
+	'X-Frame-Options': 'DENY',
+	'Referrer-Policy': 'no-referrer'
+};
+
+/**
+ * A 403 unless the request comes from the mailbox's own origin: no Origin or the stand-in's own,
+ * no Sec-Fetch-Site or `same-origin`/`none` (typed in the address bar), and a loopback name in
+ * Host (a foreign name is DNS rebinding: its pages would count as same-origin). Another port of
+ * the same host, the app's included, is another origin and is refused.
+ */
+export function mailboxRefusal(req: StandInRequest): Reply | undefined {
+	const host = (header(req.headers, 'host') ?? '').toLowerCase();
+	const origin = header(req.headers, 'origin')?.toLowerCase();
+	const site = header(req.headers, 'sec-fetch-site')?.toLowerCase();
+	const loopbackHost = LOOPBACK_NAMES.has(host.replace(/:\d+$/, ''));
+	const ownOrigin = origin === undefined || origin === `http://${host}`;
+	const ownSite = site === undefined || site === 'same-origin' || site === 'none';
+	if (loopbackHost && ownOrigin && ownSite) return undefined;
+	return jsonReply(
+		403,
+		{
+			message:
+				'The development mailbox answers its own pages only: open it from the address the stand-in printed.'
+		},
+		PRIVATE_HEADERS
 	);
 }
 
@@ -73,14 +107,15 @@ export async function handleMailbox(req: StandInRequest, backend: Backend): Prom
 				text: row.body,
 				code: row.code,
 				created_at: row.created_at
-			}))
+			})),
+			PRIVATE_HEADERS
 		);
 	}
 	if (req.path === '' || req.path === '/') {
 		const rows = await listMails(backend, email, 100);
 		return {
 			status: 200,
-			headers: { 'Content-Type': 'text/html; charset=utf-8' },
+			headers: { 'Content-Type': 'text/html; charset=utf-8', ...PRIVATE_HEADERS },
 			body: page(rows, email)
 		};
 	}

@@ -3,7 +3,14 @@
 import type { Backend, QueryParam, Statement, Tx } from './backend.ts';
 import type { Catalog, RpcFunction } from './catalog.ts';
 import { verifyJwt } from './keys.ts';
-import { JSON_TYPE, bearerToken, header, jsonReply } from './http.ts';
+import {
+	JSON_TYPE,
+	MAX_JSON_DEPTH,
+	bearerToken,
+	header,
+	jsonReply,
+	nestsDeeperThan
+} from './http.ts';
 import type { Reply, StandInRequest } from './http.ts';
 import { postgrestError, replyForDbError } from './postgrest-errors.ts';
 
@@ -217,11 +224,22 @@ function argsFromBody(req: StandInRequest): Parsed {
 			reply: postgrestError(415, 'PGRST107', `Content-Type not acceptable: ${contentType}`)
 		};
 	}
+	let value: unknown;
 	try {
-		return { ok: true, value: JSON.parse(req.body) as unknown };
+		value = JSON.parse(req.body) as unknown;
 	} catch {
 		return { ok: false, reply: postgrestError(400, 'PGRST102', 'Empty or invalid json') };
 	}
+	if (nestsDeeperThan(value, MAX_JSON_DEPTH)) {
+		// What PostgREST answers when PostgreSQL's parser runs out of stack (54001 → 413).
+		return {
+			ok: false,
+			reply: postgrestError(413, '54001', 'stack depth limit exceeded', {
+				hint: `JSON nested deeper than ${MAX_JSON_DEPTH} levels is refused.`
+			})
+		};
+	}
+	return { ok: true, value };
 }
 
 type Chosen = { ok: true; fn: RpcFunction } | { ok: false; reply: Reply };

@@ -7,11 +7,12 @@ import { join } from 'node:path';
 import { openBackend } from './backend.ts';
 import type { Backend, BackendOptions } from './backend.ts';
 import { createCatalog } from './catalog.ts';
-import { createAuthService } from './gotrue.ts';
+import { DEFAULT_AUTH_LIMITS, createAuthService } from './gotrue.ts';
+import type { AuthLimits } from './gotrue.ts';
 import { jsonReply } from './http.ts';
 import type { Reply, StandInRequest } from './http.ts';
 import { DEFAULT_JWT_SECRET, apiKeys } from './keys.ts';
-import { handleMailbox } from './mailbox.ts';
+import { handleMailbox, mailboxRefusal } from './mailbox.ts';
 import { migrate } from './migrate.ts';
 import type { MigrateResult } from './migrate.ts';
 import { handleRest } from './postgrest.ts';
@@ -28,8 +29,12 @@ export type StandInOptions = {
 	jwtSecret?: string;
 	accessTokenTtlSeconds?: number;
 	otpTtlSeconds?: number;
-	/** Minimum seconds between two OTP mails to one address; 0 disables it. */
+	/** Minimum seconds between two OTP mails to one address (GoTrue's 60 by default); 0 disables it. */
 	otpRateLimitSeconds?: number;
+	/** Per-client and per-address auth limits (see DEFAULT_AUTH_LIMITS); 0 disables one. */
+	authLimits?: Partial<AuthLimits>;
+	/** How long a rotated refresh token may still be presented (GoTrue's 10 s by default). */
+	refreshTokenReuseIntervalSeconds?: number;
 	maxBodyBytes?: number;
 	/** One line per request on stdout. Errors are always logged on stderr. */
 	log?: boolean;
@@ -122,7 +127,9 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
 		publicUrl: '',
 		accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 3600,
 		otpTtlSeconds: options.otpTtlSeconds ?? 3600,
-		otpRateLimitSeconds: options.otpRateLimitSeconds ?? 5,
+		otpRateLimitSeconds: options.otpRateLimitSeconds ?? 60,
+		limits: { ...DEFAULT_AUTH_LIMITS, ...options.authLimits },
+		refreshTokenReuseIntervalSeconds: options.refreshTokenReuseIntervalSeconds ?? 10,
 		log: logError
 	};
 	const auth = createAuthService(authContext);
@@ -139,6 +146,12 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
 		pathname: string,
 		request: StandInRequest
 	): Promise<Reply> => {
+		const mailbox = /^\/mailbox(\/.*)?$/.exec(pathname);
+		if (mailbox) {
+			return (
+				mailboxRefusal(request) ?? handleMailbox({ ...request, path: mailbox[1] ?? '' }, backend)
+			);
+		}
 		if (request.method === 'OPTIONS') {
 			return {
 				status: 204,
@@ -158,8 +171,6 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
 			const scoped = { ...request, path: service[2] ?? '/' };
 			return service[1] === 'rest' ? handleRest(scoped, restContext) : auth.handle(scoped);
 		}
-		const mailbox = /^\/mailbox(\/.*)?$/.exec(pathname);
-		if (mailbox) return handleMailbox({ ...request, path: mailbox[1] ?? '' }, backend);
 		if (pathname === '/') {
 			return jsonReply(200, {
 				name: 'union-standin',
@@ -258,27 +269,27 @@ async function handleRequest(
 	logError: (message: string, error?: unknown) => void
 ): Promise<number> {
 	let reply: Reply;
+	// The mailbox is for the stand-in's own pages: no CORS headers at all (see mailboxRefusal).
+	const corsHeaders = /^\/mailbox(?:[/?#]|$)/.test(req.url ?? '') ? {} : CORS_HEADERS;
 	try {
 		const url = new URL(req.url ?? '/', 'http://standin.local');
 		const body = await readBody(req, maxBodyBytes);
 		if (body === undefined) {
-			reply = jsonReply(
-				413,
-				{
-					code: 'PGRST413',
-					details: null,
-					hint: null,
-					message: `Request body larger than ${maxBodyBytes} bytes`
-				},
-				{ Connection: 'close' }
-			);
+			reply = jsonReply(413, {
+				code: 'PGRST413',
+				details: null,
+				hint: null,
+				message: `Request body larger than ${maxBodyBytes} bytes`
+			});
+			keepDrainingAWhile(req);
 		} else {
 			reply = await dispatch(req, url.pathname, {
 				method: (req.method ?? 'GET').toUpperCase(),
 				path: url.pathname,
 				query: url.searchParams,
 				headers: req.headers,
-				body
+				body,
+				client: (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '')
 			});
 		}
 	} catch (error) {
@@ -291,7 +302,7 @@ async function handleRequest(
 		});
 	}
 	try {
-		const headers = { ...CORS_HEADERS, ...reply.headers };
+		const headers = { ...corsHeaders, ...reply.headers };
 		const payload =
 			reply.body !== undefined && req.method !== 'HEAD' && reply.status !== 204
 				? reply.body
@@ -301,12 +312,11 @@ async function handleRequest(
 		}
 		res.writeHead(reply.status, headers);
 		res.end(payload);
-		if (reply.headers.Connection === 'close') res.on('finish', () => req.socket.destroy());
 	} catch (error) {
 		// Invalid header values set by a database function end up here.
 		logError('could not write the reply', error);
 		if (!res.headersSent) {
-			res.writeHead(500, { ...CORS_HEADERS, 'Content-Type': 'application/json; charset=utf-8' });
+			res.writeHead(500, { ...corsHeaders, 'Content-Type': 'application/json; charset=utf-8' });
 			res.end(
 				JSON.stringify({
 					code: 'PGRSTX00',
@@ -323,7 +333,10 @@ async function handleRequest(
 	return reply.status;
 }
 
-/** The body as text, or undefined when it exceeds the limit (the rest is discarded). */
+/**
+ * The body as text, or undefined as soon as it exceeds the limit, declared or not (chunked): the
+ * answer need not wait for the rest, which is read and dropped.
+ */
 function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
 	return new Promise((resolve, reject) => {
 		const declared = Number(req.headers['content-length'] ?? 0);
@@ -334,18 +347,35 @@ function readBody(req: IncomingMessage, limit: number): Promise<string | undefin
 		}
 		const chunks: Buffer[] = [];
 		let size = 0;
-		let tooLarge = false;
-		req.on('data', (chunk: Buffer) => {
-			if (tooLarge) return;
+		const collect = (chunk: Buffer) => {
 			size += chunk.length;
 			if (size > limit) {
-				tooLarge = true;
+				req.off('data', collect);
 				chunks.length = 0;
+				req.resume();
+				resolve(undefined);
 				return;
 			}
 			chunks.push(chunk);
-		});
-		req.on('end', () => resolve(tooLarge ? undefined : Buffer.concat(chunks).toString('utf8')));
+		};
+		req.on('data', collect);
+		req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
 		req.on('error', reject);
 	});
+}
+
+/** Seconds a refused body may go on arriving before its connection is cut. */
+const DRAIN_SECONDS = 5;
+
+/**
+ * After a 413 the client may still be sending. Closing now would make the kernel answer its data
+ * with a reset, which can destroy the 413 before the client reads it; so the connection stays
+ * open (keep-alive) while the rest is dropped, and is cut only if it goes on for too long.
+ */
+function keepDrainingAWhile(req: IncomingMessage): void {
+	if (req.complete) return;
+	const timer = setTimeout(() => req.socket.destroy(), DRAIN_SECONDS * 1000);
+	timer.unref();
+	req.once('end', () => clearTimeout(timer));
+	req.once('close', () => clearTimeout(timer));
 }

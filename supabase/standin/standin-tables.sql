@@ -14,6 +14,9 @@ create table if not exists auth.standin_otp_codes (
 	expires_at timestamptz not null,
 	used_at timestamptz
 );
+-- Whether confirming an address with this code keeps the account's password: true only for the
+-- code mailed by the sign-up that set it. Any other code clears a password set before confirmation.
+alter table auth.standin_otp_codes add column if not exists keeps_password boolean not null default false;
 create index if not exists standin_otp_codes_email_idx on auth.standin_otp_codes (email, created_at desc);
 
 create table if not exists auth.standin_mailbox (

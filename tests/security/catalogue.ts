@@ -39,6 +39,10 @@ const CHECKIN_DOMAIN = 'src/lib/domain/checkin.test.ts';
 const LIAISON = 'supabase/tests/10-liaison.test.ts';
 const E2E_LIAISON = 'tests/e2e/liaison.test.ts';
 const BEHALF_WORDS = 'src/lib/components/office/behalf-result.test.ts';
+const STANDIN_AUTH = 'tests/standin/auth.test.ts';
+const STANDIN_ROSTER = 'tests/standin/roster.test.ts';
+const STANDIN_LIMITS = 'tests/standin/limits.test.ts';
+const STANDIN_GATEWAY = 'tests/standin/gateway.test.ts';
 
 const at = (file: string, test: string): Where => ({ file, test });
 
@@ -654,27 +658,29 @@ export const CATALOGUE: CatalogueCase[] = [
 	{
 		id: 'R12',
 		title: 'Stand-in password sign-up takes over a roster address',
-		status: 'not yet',
-		why: 'issue 14, in progress'
+		status: 'automated',
+		where: [at(STANDIN_AUTH, 'R12 '), at(STANDIN_ROSTER, 'R12 ')],
+		why: '"Confirm email" on: no session until the mailed code; an OTP confirmation clears a password set before it'
 	},
 	{
 		id: 'R13',
 		title: 'Parallel OTP guesses and unlimited code sends',
-		status: 'not yet',
-		why: 'issue 14, in progress'
+		status: 'automated',
+		where: [at(STANDIN_LIMITS, 'R13 ')],
+		why: 'counted before checking; per (address, client), per address, per client; sends per address, client and new address'
 	},
 	{
 		id: 'R14',
 		title: 'Mailbox readable from any origin',
-		status: 'not yet',
-		why: 'issue 14, in progress'
+		status: 'automated',
+		where: [at(STANDIN_GATEWAY, 'R14 ')]
 	},
 	{
 		id: 'R15',
 		title: 'Refresh reuse interval, deep JSON, unsized large body, v as a string',
 		status: 'automated',
-		where: [at(APPLY, 'R15 ')],
-		why: 'v as a string: both apply_actions paths refuse it (04-apply-actions). The stand-in parts (refresh reuse interval, deep JSON, unsized large body) are tested in tests/standin by another helper; the lead merges the two entries'
+		where: [at(APPLY, 'R15 '), at(STANDIN_AUTH, 'R15 '), at(STANDIN_GATEWAY, 'R15 ')],
+		why: 'v as a string: both apply_actions paths refuse it; the refresh reuse interval, deep JSON and an unsized large body: the stand-in answers as Supabase does'
 	},
 	{
 		id: 'R16',

@@ -10,6 +10,7 @@ import {
 	latestCode,
 	mailsFor,
 	raw,
+	signUpConfirmed,
 	startForTest,
 	uniqueEmail,
 	userClient
@@ -39,27 +40,38 @@ describe.each(backends)('auth on $name', (backend) => {
 		await backend.cleanup();
 	});
 
+	/** Moves a refresh token's rotation back past the reuse interval (10 s), without waiting. */
+	async function rotatedLongAgo(refreshToken: string): Promise<void> {
+		await standIn.backend.transaction((tx) =>
+			tx.query(
+				`update auth.refresh_tokens set updated_at = updated_at - interval '1 minute'
+				 where token = $1::text`,
+				[refreshToken]
+			)
+		);
+	}
+
 	describe('password', () => {
-		it('signs up (autoconfirm) with a session, metadata reaching the auth.users trigger', async () => {
+		it('signs up, confirmed by the mailed code, metadata reaching the auth.users trigger', async () => {
 			const email = uniqueEmail('signup');
-			const supabase = client(standIn);
-			const { data, error } = await supabase.auth.signUp({
-				email,
-				password: 'a-good-password',
-				options: { data: { display_name: 'Ada' } }
+			const session = await signUpConfirmed(standIn, email, 'a-good-password', {
+				display_name: 'Ada'
 			});
-			expect(error).toBeNull();
-			expect(data.session?.access_token).toBeTruthy();
+			const { data } = await client(standIn).auth.getUser(session.accessToken);
 			expect(data.user?.email).toBe(email);
 			expect(data.user?.email_confirmed_at).toBeTruthy();
 			expect(data.user?.user_metadata).toMatchObject({ display_name: 'Ada' });
-			const profile = await userClient(standIn, data.session?.access_token ?? '').rpc('my_profile');
-			expect(profile.data).toMatchObject({ id: data.user?.id, display_name: 'Ada' });
+			const profile = await userClient(standIn, session.accessToken).rpc('my_profile');
+			expect(profile.data).toMatchObject({ id: session.userId, display_name: 'Ada' });
 		});
 
 		it('issues GoTrue-like access tokens', async () => {
 			const email = uniqueEmail('claims');
-			const { data } = await client(standIn).auth.signUp({ email, password: 'a-good-password' });
+			await signUpConfirmed(standIn, email, 'a-good-password');
+			const { data } = await client(standIn).auth.signInWithPassword({
+				email,
+				password: 'a-good-password'
+			});
 			const claims = decodeJwt(data.session?.access_token ?? '');
 			expect(claims).toMatchObject({
 				iss: `${standIn.url}/auth/v1`,
@@ -78,12 +90,27 @@ describe.each(backends)('auth on $name', (backend) => {
 			expect(data.session?.token_type).toBe('bearer');
 		});
 
-		it('refuses a duplicate sign-up with 422 user_already_exists', async () => {
+		it('answers a sign-up for a confirmed address like GoTrue with "Confirm email" on: an obfuscated user, nothing changed', async () => {
 			const email = uniqueEmail('dup');
-			await client(standIn).auth.signUp({ email, password: 'a-good-password' });
-			const { error } = await client(standIn).auth.signUp({ email, password: 'another-password' });
-			expect(error?.status).toBe(422);
-			expect(error?.code).toBe('user_already_exists');
+			const first = await signUpConfirmed(standIn, email, 'a-good-password');
+			const { data, error } = await client(standIn).auth.signUp({
+				email,
+				password: 'another-password'
+			});
+			expect(error).toBeNull();
+			expect(data.session).toBeNull();
+			expect(data.user?.id).not.toBe(first.userId);
+			expect(data.user?.identities).toEqual([]);
+			const old = await client(standIn).auth.signInWithPassword({
+				email,
+				password: 'a-good-password'
+			});
+			expect(old.error).toBeNull();
+			const changed = await client(standIn).auth.signInWithPassword({
+				email,
+				password: 'another-password'
+			});
+			expect(changed.error?.code).toBe('invalid_credentials');
 		});
 
 		it('refuses a weak password with AuthWeakPasswordError', async () => {
@@ -97,7 +124,7 @@ describe.each(backends)('auth on $name', (backend) => {
 
 		it('signs in with the right password, 400 invalid_credentials otherwise', async () => {
 			const email = uniqueEmail('login');
-			await client(standIn).auth.signUp({ email, password: 'a-good-password' });
+			await signUpConfirmed(standIn, email, 'a-good-password');
 			const ok = await client(standIn).auth.signInWithPassword({
 				email,
 				password: 'a-good-password'
@@ -115,6 +142,71 @@ describe.each(backends)('auth on $name', (backend) => {
 				password: 'whatever-password'
 			});
 			expect(nobody.error?.code).toBe('invalid_credentials');
+		});
+
+		it('R12 a password sign-up gets no session but a mailed code; password sign-in is email_not_confirmed until the code confirms it', async () => {
+			const email = uniqueEmail('confirm');
+			const signedUp = await client(standIn).auth.signUp({ email, password: 'a-good-password' });
+			expect(signedUp.error).toBeNull();
+			expect(signedUp.data.session).toBeNull();
+			expect(signedUp.data.user?.email).toBe(email);
+			expect(signedUp.data.user?.email_confirmed_at).toBeFalsy();
+			expect(signedUp.data.user?.confirmation_sent_at).toBeTruthy();
+			const [mail] = await mailsFor(standIn, email);
+			expect(mail?.code).toMatch(/^\d{6}$/);
+
+			const early = await client(standIn).auth.signInWithPassword({
+				email,
+				password: 'a-good-password'
+			});
+			expect(early.error?.status).toBe(400);
+			expect(early.error?.code).toBe('email_not_confirmed');
+			expect(early.data.session).toBeNull();
+
+			const confirmed = await client(standIn).auth.verifyOtp({
+				email,
+				token: mail?.code ?? '',
+				type: 'signup'
+			});
+			expect(confirmed.error).toBeNull();
+			expect(confirmed.data.user?.email_confirmed_at).toBeTruthy();
+			const later = await client(standIn).auth.signInWithPassword({
+				email,
+				password: 'a-good-password'
+			});
+			expect(later.error).toBeNull();
+			expect(later.data.session?.user.id).toBe(signedUp.data.user?.id);
+		});
+
+		it('R12 the owner confirming the address by an emailed sign-in code clears the password an unconfirmed sign-up set', async () => {
+			const email = uniqueEmail('victim');
+			const attacker = await client(standIn).auth.signUp({
+				email,
+				password: 'attacker-password'
+			});
+			expect(attacker.data.session).toBeNull();
+			// A second sign-up cannot replace the password of an unconfirmed account either.
+			await client(standIn).auth.signUp({ email, password: 'attacker-password-2' });
+
+			await sleep(OTP_RATE_LIMIT_SECONDS * 1000 + 100);
+			const owner = client(standIn);
+			expect((await owner.auth.signInWithOtp({ email })).error).toBeNull();
+			const code = await latestCode(standIn, email);
+			const verified = await owner.auth.verifyOtp({ email, token: code, type: 'email' });
+			expect(verified.error).toBeNull();
+			expect(verified.data.user?.id).toBe(attacker.data.user?.id);
+
+			for (const password of ['attacker-password', 'attacker-password-2']) {
+				const stolen = await client(standIn).auth.signInWithPassword({ email, password });
+				expect(stolen.error?.code).toBe('invalid_credentials');
+			}
+			// The owner may set a password of their own afterwards.
+			expect((await owner.auth.updateUser({ password: 'owner-password' })).error).toBeNull();
+			const own = await client(standIn).auth.signInWithPassword({
+				email,
+				password: 'owner-password'
+			});
+			expect(own.error).toBeNull();
 		});
 
 		it('signs in a user seeded with crypt() in seed.sql', async () => {
@@ -221,10 +313,13 @@ describe.each(backends)('auth on $name', (backend) => {
 	});
 
 	describe('sessions', () => {
-		it('rotates refresh tokens; reuse gives refresh_token_already_used and revokes the session', async () => {
+		it('rotates refresh tokens; reuse after the reuse interval gives refresh_token_already_used and revokes the session', async () => {
 			const email = uniqueEmail('refresh');
-			const supabase = client(standIn);
-			const { data } = await supabase.auth.signUp({ email, password: 'a-good-password' });
+			await signUpConfirmed(standIn, email, 'a-good-password');
+			const { data } = await client(standIn).auth.signInWithPassword({
+				email,
+				password: 'a-good-password'
+			});
 			const first = data.session;
 			if (!first) throw new Error('no session');
 			await sleep(1100); // a new iat, so the access token differs too
@@ -241,6 +336,7 @@ describe.each(backends)('auth on $name', (backend) => {
 				decodeJwt(first.access_token).session_id
 			);
 
+			await rotatedLongAgo(first.refresh_token);
 			const reuse = await client(standIn).auth.refreshSession({
 				refresh_token: first.refresh_token
 			});
@@ -256,10 +352,45 @@ describe.each(backends)('auth on $name', (backend) => {
 			expect(user.error?.name).toBe('AuthSessionMissingError');
 		});
 
+		it('R15 a refresh token reused within the reuse interval (a lost answer) gets the current session, nothing revoked', async () => {
+			const email = uniqueEmail('lost');
+			const first = await signUpConfirmed(standIn, email, 'a-good-password');
+			const refreshed = await client(standIn).auth.refreshSession({
+				refresh_token: first.refreshToken
+			});
+			const current = refreshed.data.session;
+			if (!current) throw refreshed.error ?? new Error('no refreshed session');
+
+			// The answer above was "lost": the client retries with the token it still has.
+			const retried = await client(standIn).auth.refreshSession({
+				refresh_token: first.refreshToken
+			});
+			expect(retried.error).toBeNull();
+			expect(retried.data.session?.refresh_token).toBe(current.refresh_token);
+			expect(decodeJwt(retried.data.session?.access_token ?? '').session_id).toBe(
+				decodeJwt(current.access_token).session_id
+			);
+			// Nothing was revoked: the session and its current token go on working.
+			expect((await client(standIn).auth.getUser(current.access_token)).error).toBeNull();
+			const next = await client(standIn).auth.refreshSession({
+				refresh_token: current.refresh_token
+			});
+			expect(next.error).toBeNull();
+
+			// The same reuse once the interval is over is a stolen token: the family is revoked.
+			await rotatedLongAgo(first.refreshToken);
+			const late = await client(standIn).auth.refreshSession({ refresh_token: first.refreshToken });
+			expect(late.error?.code).toBe('refresh_token_already_used');
+			const gone = await client(standIn).auth.refreshSession({
+				refresh_token: next.data.session?.refresh_token ?? ''
+			});
+			expect(gone.error).not.toBeNull();
+		});
+
 		it('getUser returns the user; signOut ends the session (AuthSessionMissingError after)', async () => {
 			const email = uniqueEmail('signout');
 			const supabase = client(standIn);
-			await supabase.auth.signUp({ email, password: 'a-good-password' });
+			await signUpConfirmed(standIn, email, 'a-good-password');
 			const signedIn = await supabase.auth.signInWithPassword({
 				email,
 				password: 'a-good-password'
@@ -278,7 +409,8 @@ describe.each(backends)('auth on $name', (backend) => {
 			const email = uniqueEmail('scope');
 			const a = client(standIn);
 			const b = client(standIn);
-			await a.auth.signUp({ email, password: 'a-good-password' });
+			await signUpConfirmed(standIn, email, 'a-good-password');
+			await a.auth.signInWithPassword({ email, password: 'a-good-password' });
 			const sessionB = (await b.auth.signInWithPassword({ email, password: 'a-good-password' }))
 				.data.session;
 			const sessionA = (await a.auth.getSession()).data.session;
@@ -303,10 +435,10 @@ describe.each(backends)('auth on $name', (backend) => {
 		it('updateUser changes user_metadata, never app_metadata', async () => {
 			const email = uniqueEmail('update');
 			const supabase = client(standIn);
-			const { data } = await supabase.auth.signUp({
+			await signUpConfirmed(standIn, email, 'a-good-password', { keep: 1, drop: 2 });
+			const { data } = await supabase.auth.signInWithPassword({
 				email,
-				password: 'a-good-password',
-				options: { data: { keep: 1, drop: 2 } }
+				password: 'a-good-password'
 			});
 			const updated = await supabase.auth.updateUser({ data: { display_name: 'New', drop: null } });
 			expect(updated.error).toBeNull();
@@ -347,7 +479,7 @@ describe.each(backends)('auth on $name', (backend) => {
 
 		it('answers /settings and /health', async () => {
 			const settings = await raw(standIn, '/auth/v1/settings', { method: 'GET' });
-			expect(settings.json).toMatchObject({ mailer_autoconfirm: true, external: { email: true } });
+			expect(settings.json).toMatchObject({ mailer_autoconfirm: false, external: { email: true } });
 			const health = await raw(standIn, '/auth/v1/health', { method: 'GET' });
 			expect(health.status).toBe(200);
 		});

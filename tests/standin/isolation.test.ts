@@ -2,7 +2,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import type { StandIn } from '../../supabase/standin/index.ts';
-import { client, freshBackends, startForTest, uniqueEmail, userClient } from './support.ts';
+import {
+	client,
+	freshBackends,
+	signUpConfirmed,
+	startForTest,
+	uniqueEmail,
+	userClient
+} from './support.ts';
 
 const backends = await freshBackends();
 
@@ -13,12 +20,8 @@ describe.each(backends)('isolation on $name', (backend) => {
 	beforeAll(async () => {
 		standIn = await startForTest(backend);
 		for (const name of ['alice', 'bob'] as const) {
-			const { data, error } = await client(standIn).auth.signUp({
-				email: uniqueEmail(name),
-				password: `${name}-password`
-			});
-			if (error || !data.session || !data.user) throw error ?? new Error('no session');
-			users[name] = { id: data.user.id, client: userClient(standIn, data.session.access_token) };
+			const session = await signUpConfirmed(standIn, uniqueEmail(name), `${name}-password`);
+			users[name] = { id: session.userId, client: userClient(standIn, session.accessToken) };
 		}
 	});
 

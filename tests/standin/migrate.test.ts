@@ -5,7 +5,14 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { migrate, openBackend, DEFAULT_JWT_SECRET } from '../../supabase/standin/index.ts';
 import type { Backend } from '../../supabase/standin/index.ts';
-import { FIXTURES, client, freshBackends, freshPostgresDatabase, startForTest } from './support.ts';
+import {
+	FIXTURES,
+	client,
+	freshBackends,
+	freshPostgresDatabase,
+	signUpConfirmed,
+	startForTest
+} from './support.ts';
 
 const backends = await freshBackends();
 const MIGRATIONS = join(FIXTURES, 'migrations');
@@ -116,10 +123,7 @@ describe('PGlite data directory', () => {
 			};
 			const first = await startForTest(backend);
 			expect(first.migrations.seeded).toBe(true);
-			await client(first).auth.signUp({
-				email: 'persisted@example.com',
-				password: 'a-good-password'
-			});
+			await signUpConfirmed(first, 'persisted@example.com', 'a-good-password');
 			await first.stop();
 
 			const second = await startForTest(backend);

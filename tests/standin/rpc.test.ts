@@ -3,7 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { DEFAULT_JWT_SECRET, signJwt } from '../../supabase/standin/index.ts';
 import type { StandIn } from '../../supabase/standin/index.ts';
-import { client, freshBackends, raw, startForTest, uniqueEmail, userClient } from './support.ts';
+import {
+	client,
+	freshBackends,
+	raw,
+	signUpConfirmed,
+	startForTest,
+	uniqueEmail,
+	userClient
+} from './support.ts';
 
 const backends = await freshBackends();
 
@@ -17,13 +25,9 @@ describe.each(backends)('RPC on $name', (backend) => {
 	beforeAll(async () => {
 		standIn = await startForTest(backend);
 		anon = client(standIn);
-		const { data, error } = await client(standIn).auth.signUp({
-			email: uniqueEmail('alice'),
-			password: 'alice-password'
-		});
-		if (error || !data.session || !data.user) throw error ?? new Error('no session');
-		aliceToken = data.session.access_token;
-		aliceId = data.user.id;
+		const session = await signUpConfirmed(standIn, uniqueEmail('alice'), 'alice-password');
+		aliceToken = session.accessToken;
+		aliceId = session.userId;
 		alice = userClient(standIn, aliceToken);
 	});
 

@@ -1,5 +1,6 @@
 // Test support: the back ends every stand-in suite runs against, and a stand-in started on one.
 import { randomBytes } from 'node:crypto';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { createClient } from '@supabase/supabase-js';
@@ -67,6 +68,9 @@ export function startForTest(
 		migrationsDir: join(FIXTURES, 'migrations'),
 		seedFile: join(FIXTURES, 'seed.sql'),
 		otpRateLimitSeconds: 0,
+		// Conformance tests create many addresses from one client; tests/standin/limits.test.ts
+		// sets these itself.
+		authLimits: { mailsPerClientPerHour: 0, newAddressesPerClientPerHour: 0 },
 		log: false,
 		...options
 	});
@@ -141,4 +145,69 @@ export async function raw(
 		// Not JSON: the test reads `text`.
 	}
 	return { status: response.status, headers: response.headers, text, json };
+}
+
+/**
+ * A password sign-up confirmed the way "Confirm email" requires: signUp (no session), then the
+ * code mailed to the address, verified as type 'signup'. Returns the session this opens.
+ */
+export async function signUpConfirmed(
+	standIn: StandIn,
+	email: string,
+	password: string,
+	data: Record<string, unknown> = {}
+): Promise<{ userId: string; accessToken: string; refreshToken: string }> {
+	const supabase = client(standIn);
+	const signedUp = await supabase.auth.signUp({ email, password, options: { data } });
+	if (signedUp.error) throw signedUp.error;
+	const code = await latestCode(standIn, email);
+	const verified = await supabase.auth.verifyOtp({ email, token: code, type: 'signup' });
+	if (verified.error) throw verified.error;
+	const session = verified.data.session;
+	if (!session) throw new Error(`no session after confirming ${email}`);
+	return {
+		userId: session.user.id,
+		accessToken: session.access_token,
+		refreshToken: session.refresh_token
+	};
+}
+
+/**
+ * A POST from a chosen loopback source address (127.0.0.2, …): another client, as the stand-in's
+ * per-client limits see it, on a machine where every address of 127.0.0.0/8 is local.
+ */
+export function postFrom(
+	standIn: StandIn,
+	localAddress: string,
+	path: string,
+	body: unknown
+): Promise<{ status: number; json: unknown }> {
+	const payload = JSON.stringify(body);
+	return new Promise((resolve, reject) => {
+		const req = request(
+			`${standIn.url}${path}`,
+			{
+				method: 'POST',
+				localAddress,
+				agent: false,
+				headers: {
+					apikey: standIn.anonKey,
+					'Content-Type': 'application/json',
+					'Content-Length': String(Buffer.byteLength(payload)),
+					'X-Supabase-Api-Version': '2024-01-01'
+				}
+			},
+			(res) => {
+				const chunks: Buffer[] = [];
+				res.on('data', (chunk: Buffer) => chunks.push(chunk));
+				res.on('end', () => {
+					const text = Buffer.concat(chunks).toString('utf8');
+					resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : undefined });
+				});
+				res.on('error', reject);
+			}
+		);
+		req.on('error', reject);
+		req.end(payload);
+	});
 }
