@@ -454,7 +454,7 @@ describe.each(lanes())('union office on $name', (lane) => {
 			);
 			expect(audited.n).toBe(1);
 			// The union office is the demo account again, for the tests after this one.
-			if (outcomes[1]!.ok) {
+			if (outcomes[1].ok) {
 				await asOwner(db.backend, (tx) =>
 					tx.query(
 						`update private.staff_roles set revoked_at = null, revoked_by = null where id = $1::uuid`,
