@@ -35,6 +35,8 @@ const E2E_OFFLINE = 'tests/e2e/offline.test.ts';
 const E2E_SCANNER = 'tests/e2e/scanner.test.ts';
 const OUTBOX_PROPERTY = 'src/lib/domain/outbox.property.test.ts';
 const CSV_PROPERTY = 'src/lib/domain/csv.property.test.ts';
+const OFFICE_DB = 'supabase/tests/08-office.test.ts';
+const ERRORS_UNIT = 'src/lib/data/errors.test.ts';
 
 const at = (file: string, test: string): Where => ({ file, test });
 
@@ -668,8 +670,8 @@ export const CATALOGUE: CatalogueCase[] = [
 	{
 		id: 'R16',
 		title: 'Unit import cannot rename or move; unexpected errors misread',
-		status: 'not yet',
-		why: 'issue 14, in progress'
+		status: 'automated',
+		where: [at(OFFICE_DB, 'R16 '), at(ERRORS_UNIT, 'R16 ')]
 	},
 	{
 		id: 'R17',
