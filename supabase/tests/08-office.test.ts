@@ -818,6 +818,53 @@ describe.each(lanes())('union office on $name', (lane) => {
 			).toMatchObject({ ok: true });
 		});
 
+		test('R17 a sign-up deadline after the start is refused on create and on update, and nothing changes', async () => {
+			const b = await base();
+			const activities = () =>
+				one<{ n: number }>('select count(*)::int as n from private.activities');
+			const before = await activities();
+			// Sign-up closes at the start anyway (sign_up refuses from starts_at on).
+			expect(
+				await save(office, { ...b, signup_closes_at: '2030-05-10T12:00:00+08:00' })
+			).toMatchObject({ ok: false, code: 'signup_closes_after_start' });
+			// Opening at the start would mean never opening.
+			expect(
+				await save(office, { ...b, signup_opens_at: b.starts_at, signup_closes_at: null })
+			).toMatchObject({ ok: false, code: 'signup_opens_after_start' });
+			expect(await activities()).toEqual(before);
+
+			const created = await save(office, b);
+			if (!created.ok) throw new Error(created.code);
+			const stored = () =>
+				one<{ closes: string; version: number }>(
+					`select signup_closes_at::text as closes, version from private.activities where id = $1::uuid`,
+					[created.value.id]
+				);
+			const saved = await stored();
+			const refused = await save(office, {
+				id: created.value.id,
+				expected_version: created.value.version,
+				signup_closes_at: '2030-05-10T09:01:00+08:00'
+			});
+			expect(refused).toMatchObject({ ok: false, code: 'signup_closes_after_start' });
+			if (refused.ok) throw new Error('saved');
+			expect(await stored()).toEqual(saved);
+			// Moving the start before an existing deadline is the same mistake.
+			expect(
+				await save(office, {
+					id: created.value.id,
+					starts_at: '2030-05-08T09:00:00+08:00',
+					ends_at: '2030-05-08T17:00:00+08:00',
+					cancel_deadline: null
+				})
+			).toMatchObject({ ok: false, code: 'signup_closes_after_start' });
+			expect(await stored()).toEqual(saved);
+			// Closing exactly at the start is what the server does anyway: allowed.
+			expect(
+				await save(office, { id: created.value.id, signup_closes_at: b.starts_at })
+			).toMatchObject({ ok: true });
+		});
+
 		test('organizers edit within their subtree only; members not at all', async () => {
 			const b = await base();
 			expect(await save(organizer, b)).toMatchObject({

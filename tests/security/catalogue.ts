@@ -37,6 +37,7 @@ const OUTBOX_PROPERTY = 'src/lib/domain/outbox.property.test.ts';
 const CSV_PROPERTY = 'src/lib/domain/csv.property.test.ts';
 const OFFICE_DB = 'supabase/tests/08-office.test.ts';
 const ERRORS_UNIT = 'src/lib/data/errors.test.ts';
+const ACTIVITY_FORM_UNIT = 'src/lib/components/office/activity-form.test.ts';
 
 const at = (file: string, test: string): Where => ({ file, test });
 
@@ -676,8 +677,8 @@ export const CATALOGUE: CatalogueCase[] = [
 	{
 		id: 'R17',
 		title: 'Sign-up deadline after the start saved then ignored',
-		status: 'not yet',
-		why: 'issue 14, in progress'
+		status: 'automated',
+		where: [at(OFFICE_DB, 'R17 '), at(ACTIVITY_FORM_UNIT, 'R17 ')]
 	},
 	{
 		id: 'R18',

@@ -257,6 +257,10 @@ export const enMore: Record<MoreMessageKey, string> = {
 	'office.v.date': 'Enter a valid date and time.',
 	'office.v.endBeforeStart': 'The end cannot be before the start.',
 	'office.v.closeBeforeOpen': 'Sign-up must close after it opens.',
+	'office.v.openAfterStart': 'Sign-up must open before the activity starts.',
+	'office.v.closeAfterStart':
+		'The sign-up deadline cannot be after the start: sign-up closes when the activity starts.',
+	'office.v.cancelAfterStart': 'The cancellation deadline cannot be after the start.',
 	'office.v.seriesNeeded': 'A series limit needs a series name.',
 	'office.v.questionId': 'Use letters, digits, - and _ only, and no duplicates.',
 	'office.v.optionsNeeded': 'A choice question needs at least one option.',
