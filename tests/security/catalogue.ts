@@ -38,6 +38,8 @@ const CSV_PROPERTY = 'src/lib/domain/csv.property.test.ts';
 const OFFICE_DB = 'supabase/tests/08-office.test.ts';
 const ERRORS_UNIT = 'src/lib/data/errors.test.ts';
 const ACTIVITY_FORM_UNIT = 'src/lib/components/office/activity-form.test.ts';
+const CHECKIN_UNIT = 'src/lib/domain/checkin.test.ts';
+const UPLOAD_STATE_UNIT = 'src/lib/scanner/upload-state.test.ts';
 
 const at = (file: string, test: string): Where => ({ file, test });
 
@@ -683,7 +685,8 @@ export const CATALOGUE: CatalogueCase[] = [
 	{
 		id: 'R18',
 		title: 'Unknown ticket typed online shown as uploaded; percent-encoded URL refused',
-		status: 'not yet',
-		why: 'issue 14, in progress'
+		status: 'automated',
+		where: [at(E2E_SCANNER, 'R18 '), at(CHECKIN_UNIT, 'R18 '), at(UPLOAD_STATE_UNIT, 'R18 ')],
+		why: 'the server matches the secret as sent (apply_checkin_scoped does not percent-decode): the client always sends the canonical secret'
 	}
 ];

@@ -71,6 +71,8 @@ export const enMore: Record<MoreMessageKey, string> = {
 	'checkin.acceptProvisional': 'Let in provisionally',
 	'checkin.saved': 'Saved on this phone',
 	'checkin.synced': 'Uploaded',
+	'checkin.serverChecked': 'Checked by the server',
+	'checkin.notUploaded': 'Not uploaded: see the sync notice',
 	'checkin.notSaved': 'Not saved! Try again or use the paper sign-in sheet.',
 	'checkin.next': 'Next',
 	'checkin.typeCode': 'Type a code',

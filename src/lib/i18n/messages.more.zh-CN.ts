@@ -69,6 +69,8 @@ export const zhCNMore = {
 	'checkin.acceptProvisional': '临时放行',
 	'checkin.saved': '已保存在本机',
 	'checkin.synced': '已上传',
+	'checkin.serverChecked': '服务器已核对',
+	'checkin.notUploaded': '未能上传，请查看同步提示',
 	'checkin.notSaved': '未能保存！请重试或改用纸质签到表。',
 	'checkin.next': '下一位',
 	'checkin.typeCode': '输入票码',
