@@ -36,6 +36,7 @@ const E2E_SCANNER = 'tests/e2e/scanner.test.ts';
 const OUTBOX_PROPERTY = 'src/lib/domain/outbox.property.test.ts';
 const CSV_PROPERTY = 'src/lib/domain/csv.property.test.ts';
 const OFFICE_DB = 'supabase/tests/08-office.test.ts';
+const E2E_OFFICE = 'tests/e2e/office.test.ts';
 const ERRORS_UNIT = 'src/lib/data/errors.test.ts';
 const ACTIVITY_FORM_UNIT = 'src/lib/components/office/activity-form.test.ts';
 const CHECKIN_UNIT = 'src/lib/domain/checkin.test.ts';
@@ -674,7 +675,7 @@ export const CATALOGUE: CatalogueCase[] = [
 		id: 'R16',
 		title: 'Unit import cannot rename or move; unexpected errors misread',
 		status: 'automated',
-		where: [at(OFFICE_DB, 'R16 '), at(ERRORS_UNIT, 'R16 ')]
+		where: [at(OFFICE_DB, 'R16 '), at(ERRORS_UNIT, 'R16 '), at(E2E_OFFICE, 'R16 ')]
 	},
 	{
 		id: 'R17',
