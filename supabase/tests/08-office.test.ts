@@ -321,6 +321,87 @@ describe.each(lanes())('union office on $name', (lane) => {
 				await api(organizer, `select public.import_units('[]'::jsonb, 'preview') as result`)
 			).toMatchObject({ ok: false, code: 'not_allowed' });
 		});
+
+		test('R16 units: a rename and a move are previewed with what changes, then applied', async () => {
+			const units = [
+				{ code: 'U0502', name: '后勤保障工会小组（更名）', parent_code: 'U05' },
+				{ code: 'U0402', name: '放射科工会小组', parent_code: 'U02' }
+			];
+			const tree = () =>
+				asOwner(db.backend, (tx) =>
+					tx.query<{
+						code: string;
+						name: string;
+						parent: string;
+						kind: string;
+						depth: number;
+						under_parent: boolean;
+					}>(
+						// under_parent: the ancestor path (kept by triggers) follows the move.
+						`select u.code, u.name, p.code as parent, u.kind, cardinality(u.ancestors) as depth,
+							u.ancestors[2] = p.id as under_parent
+						from private.units u join private.units p on p.id = u.parent_id
+						where u.code in ('U0502', 'U0402') order by u.code`
+					)
+				);
+			const before = await tree();
+			const preview = await ok<{
+				summary: Record<string, number>;
+				rows: {
+					action: string;
+					changes: string[];
+					old_name: string | null;
+					old_parent_code: string | null;
+				}[];
+			}>(office, `select public.import_units($1::text::jsonb, 'preview') as result`, [json(units)]);
+			expect(preview.summary).toMatchObject({ update: 2, reject: 0 });
+			expect(preview.rows.map((r) => [r.action, r.changes, r.old_name, r.old_parent_code])).toEqual(
+				[
+					['update', ['name'], '后勤保障工会小组', 'U05'],
+					['update', ['parent_code'], '放射科工会小组', 'U04']
+				]
+			);
+			expect(await tree()).toEqual(before);
+			// A move under its own descendant is refused already in the preview.
+			const cycle = await ok<ImportResult>(
+				office,
+				`select public.import_units($1::text::jsonb, 'preview') as result`,
+				[json([{ code: 'U05', name: '行政后勤分工会', parent_code: 'U0502' }])]
+			);
+			expect(cycle.rows.map((r) => [r.action, r.reason_code])).toEqual([['reject', 'cycle']]);
+
+			const applied = await ok<ImportResult>(
+				office,
+				`select public.import_units($1::text::jsonb, 'apply') as result`,
+				[json(units)]
+			);
+			expect(applied.summary).toMatchObject({ update: 2, reject: 0 });
+			expect(await tree()).toEqual([
+				{
+					code: 'U0402',
+					name: '放射科工会小组',
+					parent: 'U02',
+					kind: 'group',
+					depth: 3,
+					under_parent: true
+				},
+				{
+					code: 'U0502',
+					name: '后勤保障工会小组（更名）',
+					parent: 'U05',
+					kind: 'group',
+					depth: 3,
+					under_parent: true
+				}
+			]);
+			// Done once, the same file has nothing left to change.
+			const again = await ok<ImportResult>(
+				office,
+				`select public.import_units($1::text::jsonb, 'preview') as result`,
+				[json(units)]
+			);
+			expect(again.summary).toMatchObject({ unchanged: 2, update: 0 });
+		});
 	});
 
 	// -------------------------------------------------------------------------------------------
@@ -770,6 +851,53 @@ describe.each(lanes())('union office on $name', (lane) => {
 					eligible_genders: ['female'],
 					eligible_member_types: ['staff', 'retired']
 				})
+			).toMatchObject({ ok: true });
+		});
+
+		test('R17 a sign-up deadline after the start is refused on create and on update, and nothing changes', async () => {
+			const b = await base();
+			const activities = () =>
+				one<{ n: number }>('select count(*)::int as n from private.activities');
+			const before = await activities();
+			// Sign-up closes at the start anyway (sign_up refuses from starts_at on).
+			expect(
+				await save(office, { ...b, signup_closes_at: '2030-05-10T12:00:00+08:00' })
+			).toMatchObject({ ok: false, code: 'signup_closes_after_start' });
+			// Opening at the start would mean never opening.
+			expect(
+				await save(office, { ...b, signup_opens_at: b.starts_at, signup_closes_at: null })
+			).toMatchObject({ ok: false, code: 'signup_opens_after_start' });
+			expect(await activities()).toEqual(before);
+
+			const created = await save(office, b);
+			if (!created.ok) throw new Error(created.code);
+			const stored = () =>
+				one<{ closes: string; version: number }>(
+					`select signup_closes_at::text as closes, version from private.activities where id = $1::uuid`,
+					[created.value.id]
+				);
+			const saved = await stored();
+			const refused = await save(office, {
+				id: created.value.id,
+				expected_version: created.value.version,
+				signup_closes_at: '2030-05-10T09:01:00+08:00'
+			});
+			expect(refused).toMatchObject({ ok: false, code: 'signup_closes_after_start' });
+			if (refused.ok) throw new Error('saved');
+			expect(await stored()).toEqual(saved);
+			// Moving the start before an existing deadline is the same mistake.
+			expect(
+				await save(office, {
+					id: created.value.id,
+					starts_at: '2030-05-08T09:00:00+08:00',
+					ends_at: '2030-05-08T17:00:00+08:00',
+					cancel_deadline: null
+				})
+			).toMatchObject({ ok: false, code: 'signup_closes_after_start' });
+			expect(await stored()).toEqual(saved);
+			// Closing exactly at the start is what the server does anyway: allowed.
+			expect(
+				await save(office, { id: created.value.id, signup_closes_at: b.starts_at })
 			).toMatchObject({ ok: true });
 		});
 

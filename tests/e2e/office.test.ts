@@ -203,6 +203,28 @@ test('roster import: UTF-8, GBK and a file with mistakes, each line with its out
 	await expect(page.getByTestId('import-summary')).toContainText('可导入 640 行');
 });
 
+test('R16 unit import: a rename and a move are previewed with what changes, then applied', async () => {
+	const page = officePage;
+	await page.goto('/office/roster');
+	await page.getByRole('radio', { name: '单位' }).check();
+	const csv =
+		'单位编码,单位名称,上级编码\nU0502,后勤保障工会小组（更名）,U05\nU0402,放射科工会小组,U02\n';
+	await page.getByLabel('文件', { exact: true }).setInputFiles({
+		name: 'units.csv',
+		mimeType: 'text/csv',
+		buffer: Buffer.from(csv, 'utf8')
+	});
+	const preview = page.getByTestId('import-preview');
+	await expect(preview.locator('tr[data-line="2"]')).toContainText(
+		'更名：后勤保障工会小组 → 后勤保障工会小组（更名）',
+		{ timeout: 20_000 }
+	);
+	await expect(preview.locator('tr[data-line="3"]')).toContainText('上级：U04 → U02');
+	await page.getByRole('button', { name: '导入 2 行有效数据' }).click();
+	await expect(page.getByText('已导入 2 行')).toBeVisible({ timeout: 20_000 });
+	await expect(page.getByText(/服务器/)).toHaveCount(0);
+});
+
 test('an activity with sessions is created, checked and published', async () => {
 	const page = officePage;
 	await page.goto('/office/activities/new');

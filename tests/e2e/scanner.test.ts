@@ -48,7 +48,8 @@ let origin: string;
 test.beforeAll(async ({ request, baseURL }) => {
 	test.setTimeout(180_000);
 	origin = baseURL ?? '';
-	venue = await prepareVenue(request, 6);
+	// Ticket 6 is for R18 (a fully percent-encoded ticket link).
+	venue = await prepareVenue(request, 7);
 	foreign = await foreignTicket(venue);
 	// Ticket 2 is cancelled before the phones download the roster: red "cancelled" at the door.
 	const cancelled = venue.tickets[2];
@@ -403,6 +404,38 @@ test("R1 offline, a ticket for another day's session is refused naming its day; 
 	await expect(card).toHaveAttribute('data-kind', 'checked_in');
 	await expect(counter).toContainText('1 / 1');
 	await page.screenshot({ path: join(SHOTS, 'scanner-390-wrong-day.png'), fullPage: true });
+	await context.close();
+});
+
+test('R18 online, an unknown typed ticket reads as refused (never uploaded); a percent-encoded link is a ticket', async () => {
+	test.setTimeout(90_000);
+	const encoded = venue.tickets[6];
+	if (!encoded) throw new Error('tickets missing');
+	const { context, page } = await phone();
+	await signIn(page, OFFICE);
+	await openScanner(page, venue);
+	const card = page.getByTestId('verdict');
+	const type = async (code: string): Promise<void> => {
+		// Enter, as a keyboard-wedge scanner ends a code (the tab bar may cover the button).
+		await page.getByLabel('票码或票的链接').fill(code);
+		await page.getByLabel('票码或票的链接').press('Enter');
+	};
+
+	// A well-formed ticket neither the roster nor the server knows: the server is asked.
+	await type('BBBBBBBBBBBBBBBBBBBBBBBB');
+	await expect(card).toHaveAttribute('data-kind', 'unknown', { timeout: 15_000 });
+	await expect(card).toHaveAttribute('data-checking', 'false');
+	await expect(card).toContainText('无效票');
+	await expect(card.getByTestId('verdict-saved')).toHaveText('服务器已核对');
+	const row = page.getByTestId('recent-scans').getByRole('listitem').filter({ hasText: '未知票' });
+	await expect(row).toContainText('无效票');
+	await expect(row).not.toContainText('已上传');
+
+	// What some QR generators and chat apps make of https://host/t/<secret>.
+	await type(encodeURIComponent(`${origin}/t/${encoded.secret}`));
+	await expect(card).toHaveAttribute('data-kind', 'checked_in');
+	await expect(card).toContainText(encoded.name);
+	await expect(card.getByTestId('verdict-saved')).toHaveText('已上传', { timeout: 15_000 });
 	await context.close();
 });
 

@@ -43,6 +43,12 @@ const STANDIN_AUTH = 'tests/standin/auth.test.ts';
 const STANDIN_ROSTER = 'tests/standin/roster.test.ts';
 const STANDIN_LIMITS = 'tests/standin/limits.test.ts';
 const STANDIN_GATEWAY = 'tests/standin/gateway.test.ts';
+const OFFICE_DB = 'supabase/tests/08-office.test.ts';
+const E2E_OFFICE = 'tests/e2e/office.test.ts';
+const ERRORS_UNIT = 'src/lib/data/errors.test.ts';
+const ACTIVITY_FORM_UNIT = 'src/lib/components/office/activity-form.test.ts';
+const CHECKIN_UNIT = 'src/lib/domain/checkin.test.ts';
+const UPLOAD_STATE_UNIT = 'src/lib/scanner/upload-state.test.ts';
 
 const at = (file: string, test: string): Where => ({ file, test });
 
@@ -685,19 +691,20 @@ export const CATALOGUE: CatalogueCase[] = [
 	{
 		id: 'R16',
 		title: 'Unit import cannot rename or move; unexpected errors misread',
-		status: 'not yet',
-		why: 'issue 14, in progress'
+		status: 'automated',
+		where: [at(OFFICE_DB, 'R16 '), at(ERRORS_UNIT, 'R16 '), at(E2E_OFFICE, 'R16 ')]
 	},
 	{
 		id: 'R17',
 		title: 'Sign-up deadline after the start saved then ignored',
-		status: 'not yet',
-		why: 'issue 14, in progress'
+		status: 'automated',
+		where: [at(OFFICE_DB, 'R17 '), at(ACTIVITY_FORM_UNIT, 'R17 ')]
 	},
 	{
 		id: 'R18',
 		title: 'Unknown ticket typed online shown as uploaded; percent-encoded URL refused',
-		status: 'not yet',
-		why: 'issue 14, in progress'
+		status: 'automated',
+		where: [at(E2E_SCANNER, 'R18 '), at(CHECKIN_UNIT, 'R18 '), at(UPLOAD_STATE_UNIT, 'R18 ')],
+		why: 'the server matches the secret as sent (apply_checkin_scoped does not percent-decode): the client always sends the canonical secret'
 	}
 ];

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { translate } from '#lib/i18n/translate.ts';
 import {
 	AppError,
 	authErrorKind,
+	errorMessage,
 	fromPostgrestError,
 	postgrestErrorKind,
 	toAppError
@@ -110,5 +112,52 @@ describe('fromPostgrestError', () => {
 		);
 		expect(error.serverMessage).toBeNull();
 		expect(error.reason).toBeNull();
+	});
+});
+
+describe('R16 unexpected server errors', () => {
+	it('R16 only a missing function reads as one; any other code reads as a server error with the code', () => {
+		expect(postgrestErrorKind({ code: 'PGRST202', message: 'no function' }, 404)).toBe('not_found');
+		expect(postgrestErrorKind({ code: '42883', message: 'function does not exist' }, 404)).toBe(
+			'not_found'
+		);
+		const missingTable = fromPostgrestError(
+			{ code: '42P01', message: 'missing FROM-clause entry for table "import_units"' },
+			404
+		);
+		expect(missingTable.kind).toBe('server');
+		expect(missingTable.code).toBe('42P01');
+		const text = errorMessage(missingTable);
+		expect(translate('zh-CN', text.key, text.params)).toBe(
+			'服务器出错（代码 42P01），请截图或把代码告诉管理员。'
+		);
+		for (const [code, status] of [
+			['22P02', 400],
+			['23505', 409],
+			['PGRST116', 406],
+			['XX000', 500],
+			['57014', 500]
+		] as const) {
+			const error = fromPostgrestError({ code, message: 'boom' }, status);
+			expect([error.kind, error.code, errorMessage(error)]).toEqual([
+				'server',
+				code,
+				{ key: 'error.serverCode', params: { code } }
+			]);
+		}
+		// Codes that do mean something keep their meaning, without a code to quote.
+		const missingFunction = fromPostgrestError({ code: 'PGRST202', message: 'x' }, 404);
+		expect(errorMessage(missingFunction)).toEqual({ key: 'error.notFound', params: undefined });
+		expect(fromPostgrestError({ code: '42501', message: 'denied' }, 403).kind).toBe('forbidden');
+		expect(fromPostgrestError({ code: 'PGRST303', message: 'JWT expired' }, 401).kind).toBe(
+			'unauthorized'
+		);
+		const refusal = fromPostgrestError(
+			{ code: 'PT409', message: 'full', details: 'Full.', hint: '名额已满。' },
+			409
+		);
+		expect([refusal.code, errorMessage(refusal).key]).toEqual([null, 'refusal.full']);
+		// No code at all (a proxy's page): the status decides, as before.
+		expect(fromPostgrestError({ code: '', message: '' }, 502).code).toBeNull();
 	});
 });

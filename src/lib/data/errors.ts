@@ -1,4 +1,4 @@
-import type { MessageKey } from '#lib/i18n/translate.ts';
+import type { MessageKey, MessageParams } from '#lib/i18n/translate.ts';
 
 // Every failure a screen can show, as a kind with a bilingual message. Raw SQL, PostgREST or
 // GoTrue text never reaches the user: it only goes to the console for whoever debugs.
@@ -77,17 +77,20 @@ export class AppError extends Error {
 	readonly serverMessage: ServerMessage | null;
 	/** The function's machine-readable reason, e.g. 'not_on_roster'; null for other errors. */
 	readonly reason: string | null;
+	/** The code of a fault the server did not mean (e.g. '42P01'), for people to quote; else null. */
+	readonly code: string | null;
 
 	constructor(
 		kind: AppErrorKind,
 		detail?: string,
-		extra: { serverMessage?: ServerMessage; reason?: string } = {}
+		extra: { serverMessage?: ServerMessage; reason?: string; code?: string } = {}
 	) {
 		super(detail ?? kind);
 		this.name = 'AppError';
 		this.kind = kind;
 		this.serverMessage = extra.serverMessage ?? null;
 		this.reason = extra.reason ?? null;
+		this.code = extra.code ?? null;
 	}
 
 	/** The app's own words: for the refusal when the server named a known one, else the kind. */
@@ -149,9 +152,13 @@ export function authErrorKind(error: AuthErrorLike): AppErrorKind {
 	return kindFromStatus(error.status);
 }
 
+/** "No such function": PostgREST's for an unknown rpc, PostgreSQL's for a call to a missing one. */
+const MISSING_FUNCTION_CODES = new Set(['PGRST202', '42883']);
+
 /**
  * PostgREST codes first (a function may raise `PT401` for "sign in again"), then the HTTP status.
- * postgrest-js reports a network failure as status 0.
+ * postgrest-js reports a network failure as status 0. Any other coded error is a fault on the
+ * server's side (PostgREST answers 404 for 42P01 too, which is no missing function): kind server.
  */
 export function postgrestErrorKind(error: PostgrestErrorLike, status: number): AppErrorKind {
 	const customStatus = /^PT(\d{3})$/.exec(error.code)?.[1];
@@ -159,8 +166,11 @@ export function postgrestErrorKind(error: PostgrestErrorLike, status: number): A
 	if (error.code === 'PGRST301' || error.code === 'PGRST302' || error.code === 'PGRST303') {
 		return 'unauthorized';
 	}
-	if (error.code === 'PGRST202') return 'not_found';
-	return kindFromStatus(status);
+	if (MISSING_FUNCTION_CODES.has(error.code)) return 'not_found';
+	if (status === 0 || status === 401 || status === 403 || status === 429) {
+		return kindFromStatus(status);
+	}
+	return error.code === '' ? kindFromStatus(status) : 'server';
 }
 
 export function fromAuthError(error: AuthErrorLike): AppError {
@@ -175,7 +185,13 @@ export function fromAuthError(error: AuthErrorLike): AppError {
 export function fromPostgrestError(error: PostgrestErrorLike, status: number): AppError {
 	const kind = postgrestErrorKind(error, status);
 	const detail = `${error.code} ${error.message}`.trim();
-	if (!/^PT\d{3}$/.test(error.code)) return new AppError(kind, detail);
+	if (!/^PT\d{3}$/.test(error.code)) {
+		return new AppError(
+			kind,
+			detail,
+			kind === 'server' && error.code !== '' ? { code: error.code } : {}
+		);
+	}
 	const serverMessage =
 		typeof error.details === 'string' &&
 		error.details !== '' &&
@@ -184,6 +200,23 @@ export function fromPostgrestError(error: PostgrestErrorLike, status: number): A
 			? { en: error.details, zh: error.hint }
 			: undefined;
 	return new AppError(kind, detail, { serverMessage, reason: error.message });
+}
+
+/** The parts of an error its message needs (an AppError, or a look-alike from elsewhere). */
+export interface MessageSource {
+	messageKey: MessageKey;
+	code?: string | null;
+}
+
+/**
+ * The message key and its parameters: an unexpected server fault says so and gives its code
+ * ("服务器出错（代码 42P01）…"), so nobody is told a misleading reason and support can look it up.
+ */
+export function errorMessage(error: MessageSource): { key: MessageKey; params?: MessageParams } {
+	if (error.code !== undefined && error.code !== null && error.code !== '') {
+		return { key: 'error.serverCode', params: { code: error.code } };
+	}
+	return { key: error.messageKey, params: undefined };
 }
 
 /** Anything caught in a `catch` becomes an AppError; a thrown TypeError is a failed fetch. */

@@ -111,6 +111,32 @@ describe('A15 canonicalisation: trimmed, URL prefix stripped, decoded once, comp
 		expect(canonicalTicket(raw)).toEqual({ ok: false, reason });
 	});
 
+	test('R18 a fully percent-encoded ticket link is a ticket; encoded twice it stays malformed', () => {
+		const link = `https://union.example/t/${SECRET}`;
+		// What some QR generators and chat apps make of a link: https%3A%2F%2Funion.example%2Ft%2F…
+		expect(canonicalTicket(encodeURIComponent(link))).toEqual({ ok: true, secret: SECRET });
+		// Lowercase escapes, and the newline a keyboard-wedge scanner adds.
+		expect(canonicalTicket('https%3a%2f%2funion.example%2ft%2fAbCdEfGhIjKlMnOpQrStUv-_\n')).toEqual(
+			{
+				ok: true,
+				secret: SECRET
+			}
+		);
+		expect(canonicalTicket(encodeURIComponent(`/t/${SECRET}`))).toEqual({
+			ok: true,
+			secret: SECRET
+		});
+		// A15: decoded exactly once, whichever part was encoded.
+		for (const twice of [
+			encodeURIComponent(encodeURIComponent(link)),
+			encodeURIComponent('https://union.example/t/AbCdEfGhIjKlMnOpQrStUv%2D_'),
+			encodeURIComponent('https://evil.example/?x=/t/AbCdEfGhIjKlMnOpQrStUv-_'),
+			'https%3A%2F%2Funion.example%2Ft%2F%E0%A4%A'
+		]) {
+			expect(canonicalTicket(twice)).toEqual({ ok: false, reason: 'malformed' });
+		}
+	});
+
 	test('the hash is the SHA-256 hex the server computes', async () => {
 		expect(await ticketHash('abc')).toBe(
 			'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'

@@ -92,26 +92,38 @@ export type CanonicalTicket =
 
 /**
  * Trims whitespace and control characters a scanner or keyboard adds (spaces, tabs, CR/LF),
- * reduces a ticket URL (`https://host/t/<secret>`) to its secret, percent-decodes once (the app
- * writes the secret with encodeURIComponent), and checks the result is a well-formed secret. A
- * value that is still percent-encoded after one decoding is malformed: never decoded twice.
+ * reduces a ticket URL (`https://host/t/<secret>`) to its secret, percent-decodes once, and
+ * checks the result is a well-formed secret. The one decoding applies to the secret (the app
+ * writes it with encodeURIComponent) or, when the value has no literal `/t/`, to the whole value
+ * first: some QR generators and chat apps encode the entire link (`https%3A%2F%2Fhost%2Ft%2F…`).
+ * A value that is still percent-encoded after that one decoding is malformed: never decoded twice.
  */
 export function canonicalTicket(raw: string): CanonicalTicket {
 	// eslint-disable-next-line no-control-regex
 	const trimmed = raw.replace(/^[\s\u0000-\u001f]+|[\s\u0000-\u001f]+$/g, '');
 	if (trimmed === '') return { ok: false, reason: 'empty' };
-	let value = trimmed;
+	const decodeOnce = (text: string): string | null => {
+		try {
+			return decodeURIComponent(text);
+		} catch {
+			return null;
+		}
+	};
+	let value: string | null = trimmed;
+	let decoded = false;
+	if (!value.includes('/t/') && value.includes('%')) {
+		value = decodeOnce(value);
+		decoded = true;
+		if (value === null) return { ok: false, reason: 'malformed' };
+	}
 	const marker = value.lastIndexOf('/t/');
 	if (marker >= 0) {
 		if (!URL_PREFIX.test(value.slice(0, marker))) return { ok: false, reason: 'malformed' };
 		value = value.slice(marker + 3);
 	}
-	if (value.includes('%')) {
-		try {
-			value = decodeURIComponent(value);
-		} catch {
-			return { ok: false, reason: 'malformed' };
-		}
+	if (!decoded && value.includes('%')) {
+		value = decodeOnce(value);
+		if (value === null) return { ok: false, reason: 'malformed' };
 	}
 	return SECRET_PATTERN.test(value)
 		? { ok: true, secret: value }

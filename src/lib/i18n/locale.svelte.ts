@@ -1,4 +1,4 @@
-import { isRefusalReason } from '#lib/data/errors.ts';
+import { errorMessage, isRefusalReason } from '#lib/data/errors.ts';
 import {
 	DEFAULT_LOCALE,
 	isDictionaryLoaded,
@@ -85,6 +85,7 @@ interface DescribableError {
 	messageKey: MessageKey;
 	serverMessage: { zh: string; en: string } | null;
 	reason?: string | null;
+	code?: string | null;
 }
 
 /**
@@ -95,5 +96,6 @@ export function errorText(error: DescribableError): string {
 	if (error.serverMessage !== null && !isRefusalReason(error.reason ?? null)) {
 		return locale.current === 'zh-CN' ? error.serverMessage.zh : error.serverMessage.en;
 	}
-	return t(error.messageKey);
+	const { key, params } = errorMessage(error);
+	return t(key, params);
 }

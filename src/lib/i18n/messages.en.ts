@@ -48,6 +48,8 @@ export const en: Record<CoreMessageKey, string> = {
 	'error.notFound': 'The server is missing a required function. Please contact the administrator.',
 	'error.network': 'Cannot reach the server. Check your connection and try again.',
 	'error.server': 'The server has a problem. Please try again later.',
+	'error.serverCode':
+		'Server error (code {code}). Please take a screenshot or tell the administrator the code.',
 	'error.badResponse':
 		'The server sent data the app does not understand. Try again later or contact the administrator.',
 	'error.unknown': 'Something went wrong. Please try again later.',

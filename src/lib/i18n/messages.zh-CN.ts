@@ -47,6 +47,7 @@ export const zhCN = {
 	'error.notFound': '服务器缺少所需的功能，请联系系统管理员。',
 	'error.network': '无法连接服务器，请检查网络后重试。',
 	'error.server': '服务器暂时出现问题，请稍后再试。',
+	'error.serverCode': '服务器出错（代码 {code}），请截图或把代码告诉管理员。',
 	'error.badResponse': '服务器返回的数据无法识别，请稍后再试或联系系统管理员。',
 	'error.unknown': '出了点问题，请稍后再试。',
 	'error.dismiss': '关闭提示',

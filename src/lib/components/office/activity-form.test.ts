@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadDictionary, translate } from '#lib/i18n/translate.ts';
 import { emptyDraft, isoToLocal, localToIso, newQuestion, validateDraft } from './activity-form.ts';
 
 const zone = 'Asia/Shanghai';
@@ -14,6 +15,8 @@ function filled() {
 }
 
 describe('activity form', () => {
+	beforeAll(() => loadDictionary('zh-CN', 'more'));
+
 	it('converts the union zone both ways', () => {
 		expect(localToIso('2026-04-10T14:00', zone)).toBe('2026-04-10T06:00:00.000Z');
 		expect(isoToLocal('2026-04-10T06:00:00.000Z', zone)).toBe('2026-04-10T14:00');
@@ -63,6 +66,33 @@ describe('activity form', () => {
 			'questions.0.options': 'optionsNeeded',
 			'questions.1.max': 'maxBelowMin'
 		});
+	});
+
+	it('R17 refuses a sign-up deadline (or opening, or cancellation deadline) after the start, beside its field', () => {
+		// Starts 2026-04-10 14:00; sign-up closes at the start anyway, on the server.
+		const late = validateDraft(
+			{
+				...filled(),
+				signupOpensAt: '2026-04-10T14:00',
+				signupClosesAt: '2026-04-10T15:00',
+				cancelDeadline: '2026-04-10T14:01'
+			},
+			zone
+		);
+		expect(late.ok ? {} : late.issues).toEqual({
+			signupOpensAt: 'openAfterStart',
+			signupClosesAt: 'closeAfterStart',
+			cancelDeadline: 'cancelAfterStart'
+		});
+		expect(translate('zh-CN', 'office.v.closeAfterStart')).toBe(
+			'报名截止时间不能晚于活动开始时间（活动开始时报名即截止）。'
+		);
+		// Up to the start itself is fine: that is when the server closes sign-up.
+		const onTime = validateDraft(
+			{ ...filled(), signupClosesAt: '2026-04-10T14:00', cancelDeadline: '2026-04-10T14:00' },
+			zone
+		);
+		expect(onTime.ok).toBe(true);
 	});
 
 	it('writes typed questions the way the server checks answers', () => {

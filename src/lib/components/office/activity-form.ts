@@ -210,6 +210,12 @@ export function validateDraft(draft: ActivityDraft, timeZone: string): DraftVali
 	if (startsAt !== null && endsAt !== null && endsAt < startsAt) issues.endsAt ??= 'endBeforeStart';
 	if (opens !== null && closes !== null && closes <= opens)
 		issues.signupClosesAt ??= 'closeBeforeOpen';
+	// Sign-up closes at the start whatever is set (as on the server: save_activity refuses these).
+	if (startsAt !== null) {
+		if (opens !== null && opens >= startsAt) issues.signupOpensAt ??= 'openAfterStart';
+		if (closes !== null && closes > startsAt) issues.signupClosesAt ??= 'closeAfterStart';
+		if (cancelBy !== null && cancelBy > startsAt) issues.cancelDeadline ??= 'cancelAfterStart';
+	}
 	if (draft.series.trim() === '' && draft.seriesLimit.trim() !== '')
 		issues.series ??= 'seriesNeeded';
 
