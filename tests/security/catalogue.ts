@@ -35,6 +35,9 @@ const E2E_OFFLINE = 'tests/e2e/offline.test.ts';
 const E2E_SCANNER = 'tests/e2e/scanner.test.ts';
 const OUTBOX_PROPERTY = 'src/lib/domain/outbox.property.test.ts';
 const CSV_PROPERTY = 'src/lib/domain/csv.property.test.ts';
+const CLASSIFY = 'src/lib/domain/outbox-classify.test.ts';
+const CLIENT = 'src/lib/data/client.test.ts';
+const LAZY_AUTH = 'src/lib/data/lazy-auth.test.ts';
 
 const at = (file: string, test: string): Where => ({ file, test });
 
@@ -620,26 +623,26 @@ export const CATALOGUE: CatalogueCase[] = [
 	{
 		id: 'R8',
 		title: 'Transient proxy 4xx dead-letters saved actions',
-		status: 'not yet',
-		why: 'issue 14, in progress'
+		status: 'automated',
+		where: [at(CLASSIFY, 'R8 '), at(OFFLINE_STANDIN, 'R8 '), at(E2E_OFFLINE, 'R8 ')]
 	},
 	{
 		id: 'R9',
 		title: '401 JWT expired on a read signs the member out',
-		status: 'not yet',
-		why: 'issue 14, in progress'
+		status: 'automated',
+		where: [at(CLIENT, 'R9 '), at(E2E_OFFLINE, 'R9 ')]
 	},
 	{
 		id: 'R10',
 		title: 'Switching user in a second tab signs the new user out',
-		status: 'not yet',
-		why: 'issue 14, in progress'
+		status: 'automated',
+		where: [at(CLIENT, 'R10 '), at(E2E_OFFLINE, 'R10 ')]
 	},
 	{
 		id: 'R11',
 		title: 'Refresh cooldown, Retry-After, cleared storage, global logout',
-		status: 'not yet',
-		why: 'issue 14, in progress'
+		status: 'automated',
+		where: [at(LAZY_AUTH, 'R11 '), at(OFFLINE_STANDIN, 'R11 '), at(E2E_OFFLINE, 'R11 ')]
 	},
 	{
 		id: 'R12',
