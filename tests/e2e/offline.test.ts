@@ -888,6 +888,7 @@ test.describe('offline engine', () => {
 		page,
 		context
 	}) => {
+		test.setTimeout(60_000);
 		await signIn(page);
 		await page.goto('/my?e2e');
 		await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
