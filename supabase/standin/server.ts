@@ -72,7 +72,7 @@ const CORS_ALLOW_HEADERS = [
 const CORS_HEADERS: Record<string, string> = {
 	'Access-Control-Allow-Origin': '*',
 	'Access-Control-Expose-Headers':
-		'Content-Range, Content-Location, Preference-Applied, X-Supabase-Api-Version, Range-Unit'
+		'Content-Range, Content-Location, Preference-Applied, X-Supabase-Api-Version, Range-Unit, Retry-After'
 };
 
 export async function startStandIn(options: StandInOptions): Promise<StandIn> {

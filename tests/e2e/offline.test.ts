@@ -16,6 +16,7 @@ import {
 	type Page
 } from '@playwright/test';
 import { SYSTEM_CHROMIUM_ARGS, systemChromium } from '../../scripts/lib/browser.ts';
+import { DEFAULT_JWT_SECRET, signJwt } from '../../supabase/standin/keys.ts';
 import { apiClientFor, rosterEmail } from './support.ts';
 
 const EMAIL = 'employee@union.example';
@@ -59,6 +60,8 @@ interface HookState {
 	parked: number;
 	capable: boolean | null;
 	userId: string | null;
+	/** When the flusher's next automatic attempt is due (epoch ms), if scheduled. */
+	nextAttemptAt?: number | null;
 }
 
 let config: RuntimeConfig;
@@ -627,8 +630,10 @@ test.describe('offline engine', () => {
 		expect((await hookState(page)).pending).toBe(0);
 		await expect(page.getByTestId('sync-status')).toHaveCount(0);
 
-		// The organizer has nothing pending: logging out asks nothing.
+		// The organizer has nothing pending: logging out asks only "this phone or everywhere".
 		await page.getByRole('button', { name: '退出', exact: true }).click();
+		await expect(dialog.getByRole('heading', { name: '退出登录？' })).toBeVisible();
+		await dialog.getByRole('button', { name: '退出', exact: true }).click();
 		await expect(page).toHaveURL(/\/login/);
 		// The owner signs in again: their actions go up now, under their own session.
 		await signIn(page);
@@ -797,6 +802,300 @@ test.describe('offline engine', () => {
 		expect((await hookState(page)).pending).toBe(0);
 		await goOnline(context);
 	});
+
+	test('R8 a proxy answering 400 text/html keeps the action and retries it until it goes through, once; a dead letter never shows "all synced"', async ({
+		page
+	}) => {
+		test.setTimeout(90_000);
+		await signIn(page);
+		const [activity, poisoned] = [await nextActivity(), await nextActivity()];
+		const origin = new URL(page.url()).origin;
+		const PROXY_ANSWERS = 7;
+		let proxied = 0;
+		const delivered: string[] = [];
+		await page.route('**/rest/v1/rpc/apply_actions', async (route) => {
+			const body = route.request().postDataJSON() as {
+				actions: Array<{ id: string; payload: { activity_id: string } }>;
+			};
+			if (body.actions.some((action) => action.payload.activity_id === poisoned)) {
+				// A real, repeatable PostgREST error for this one action.
+				await route.fulfill({
+					status: 400,
+					contentType: 'application/json',
+					headers: { 'access-control-allow-origin': origin },
+					body: JSON.stringify({ code: 'PGRST100', message: 'bad', details: null, hint: null })
+				});
+				return;
+			}
+			if (proxied < PROXY_ANSWERS) {
+				proxied += 1;
+				await route.fulfill({
+					status: 400,
+					contentType: 'text/html',
+					headers: { 'access-control-allow-origin': origin },
+					body: '<html><body><h1>Bad Request (proxy)</h1></body></html>'
+				});
+				return;
+			}
+			const response = await route.fetch();
+			if (response.ok()) delivered.push(...body.actions.map((action) => action.id));
+			await route.fulfill({ response });
+		});
+		await openActivity(page, activity);
+		await page.getByRole('button', { name: '提交报名' }).click();
+		await expect(page.getByTestId('outcome')).toContainText('已保存在本机，等待同步');
+		const saved = (await rows(page)).find((row) => row.activityId === activity)!;
+		// Each "Sync now" skips the backoff: more proxy answers than the poison limit (5).
+		for (let answer = 1; answer <= PROXY_ANSWERS; answer += 1) {
+			await expect
+				.poll(
+					async () => {
+						if (proxied < answer) await syncNow(page);
+						return proxied;
+					},
+					{ timeout: 10_000 }
+				)
+				.toBeGreaterThanOrEqual(answer);
+			expect((await statusOf(page, [saved.id]))[0]).toBe('pending');
+		}
+		await syncNow(page);
+		await expect
+			.poll(async () => (await statusOf(page, [saved.id]))[0], { timeout: 20_000 })
+			.toBe('acked');
+		expect(delivered.filter((id) => id === saved.id)).toHaveLength(1);
+		expect(await myStatus(activity)).toBe('registered');
+		await expect(page.getByTestId('sync-status')).toHaveAttribute('data-attention', '0');
+
+		// A repeatable PostgREST error does block its action: "needs attention", never "all synced".
+		const dead = await enqueueSignup(page, poisoned);
+		await expect
+			.poll(
+				async () => {
+					await syncNow(page);
+					return (await statusOf(page, [dead.id]))[0];
+				},
+				{ timeout: 20_000 }
+			)
+			.toBe('blocked');
+		const pill = page.getByTestId('sync-status');
+		await expect(pill).toHaveAttribute('data-attention', '1');
+		await expect(pill).toContainText('1 项需要处理');
+		await expect(pill).not.toContainText('已全部同步');
+		await page.unroute('**/rest/v1/rpc/apply_actions');
+	});
+
+	test('R9 a read refused with "JWT expired" while the stored session looks fresh refreshes once and keeps the member signed in', async ({
+		page,
+		context
+	}) => {
+		test.setTimeout(60_000);
+		await signIn(page);
+		await page.goto('/my?e2e');
+		await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+		// A slow clock: the token's exp has passed on the server, expires_at not yet on the phone.
+		await storeExpiredAccessToken(page);
+		const auth: string[] = [];
+		context.on('request', (request) => {
+			const url = new URL(request.url());
+			if (isRefresh(url)) auth.push('refresh');
+			if (url.pathname.endsWith('/auth/v1/logout')) auth.push('logout');
+		});
+		await page.reload();
+		await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+		await waitForHook(page);
+		await expect(page).toHaveURL(/\/my/);
+		expect((await hookState(page)).userId).not.toBeNull();
+		expect(auth.filter((kind) => kind === 'refresh').length).toBeGreaterThanOrEqual(1);
+		expect(auth).not.toContain('logout');
+		// Another page's reads work with the refreshed session.
+		await page.goto('/');
+		await expect(page).toHaveURL((url) => url.pathname === '/');
+		await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+	});
+
+	test('R10 a user switch in a second tab: the first tab’s late 401 for the old user never signs the new user out', async ({
+		page,
+		context
+	}) => {
+		test.setTimeout(90_000);
+		await signIn(page);
+		const origin = new URL(page.url()).origin;
+		const second = await context.newPage();
+		await second.goto('/?e2e');
+		await waitForHook(second);
+		// The first tab's read of the employee's list is held, then refused as a stale token is.
+		let release = (): void => undefined;
+		const released = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		let held = 0;
+		await page.route('**/rest/v1/rpc/list_my_registrations', async (route) => {
+			held += 1;
+			await released;
+			await route.fulfill({
+				status: 401,
+				contentType: 'application/json',
+				headers: { 'access-control-allow-origin': origin },
+				body: JSON.stringify({
+					code: 'PGRST303',
+					message: 'JWT expired',
+					details: null,
+					hint: null
+				})
+			});
+		});
+		await page.goto('/my?e2e');
+		await expect.poll(() => held).toBeGreaterThan(0);
+
+		// The second tab: the employee logs out, the organizer signs in.
+		await logOut(second);
+		await signIn(second, ORGANIZER);
+		const organizer = (await hookState(second)).userId;
+		expect(organizer).not.toBeNull();
+		const auth: string[] = [];
+		context.on('request', (request) => {
+			const url = new URL(request.url());
+			if (isRefresh(url)) auth.push('refresh');
+			if (url.pathname.endsWith('/auth/v1/logout')) auth.push('logout');
+		});
+		release();
+		// The first tab answers the 401: it checks the session it holds now before anything else.
+		await expect.poll(() => auth.length, { timeout: 15_000 }).toBeGreaterThan(0);
+		expect(auth).not.toContain('logout');
+		await expect(second).toHaveURL((url) => url.pathname === '/');
+		expect((await hookState(second)).userId).toBe(organizer);
+		await second.reload();
+		await waitForHook(second);
+		expect((await hookState(second)).userId).toBe(organizer);
+		await expect(second).toHaveURL((url) => url.pathname === '/');
+		await page.unroute('**/rest/v1/rpc/list_my_registrations');
+		await second.close();
+	});
+
+	test('R11 a refresh that failed offline does not hold uploads back once online: 立即同步 uploads at once', async ({
+		page,
+		context
+	}) => {
+		await signIn(page);
+		await goOffline(context);
+		const row = await enqueueSignup(page, await nextActivity());
+		await expireStoredSession(page);
+		const refreshes: string[] = [];
+		context.on('request', (request) => {
+			if (isRefresh(new URL(request.url()))) refreshes.push(request.url());
+		});
+		// Offline, the flusher needs a new token: auth-js's refresh fails for lack of network (it
+		// retries for up to 30 s first), and auth-js keeps that failure for 60 s.
+		test.setTimeout(90_000);
+		await syncNow(page);
+		expect(refreshes.length).toBeGreaterThan(0);
+		expect((await statusOf(page, [row.id]))[0]).toBe('pending');
+		await goOnline(context);
+		// auth-js would serve its cached failure for 60 s; the app asks for a real refresh now.
+		const syncButton = page.getByTestId('sync-status').getByRole('button', { name: '立即同步' });
+		await expect
+			.poll(
+				async () => {
+					// Tapped while shown and enabled (it is disabled while an upload runs).
+					await syncButton.click({ timeout: 500 }).catch(() => undefined);
+					return (await statusOf(page, [row.id]))[0];
+				},
+				{ timeout: 10_000 }
+			)
+			.toBe('acked');
+	});
+
+	test('R11 Retry-After on a 503 passes the stand-in’s CORS exposure and sets the next attempt', async ({
+		page
+	}) => {
+		await signIn(page);
+		const activity = await nextActivity();
+		let answeredAt = 0;
+		await page.route('**/rest/v1/rpc/apply_actions', async (route) => {
+			if (answeredAt === 0) {
+				// The stand-in's own CORS headers (from a harmless request), on a 503 with Retry-After.
+				const real = await route.fetch({ url: `${config.supabaseUrl}/rest/v1/`, method: 'GET' });
+				const cors = Object.fromEntries(
+					Object.entries(real.headers()).filter(([name]) => name.startsWith('access-control-'))
+				);
+				answeredAt = Date.now();
+				await route.fulfill({
+					status: 503,
+					contentType: 'text/plain',
+					headers: { ...cors, 'retry-after': '60' },
+					body: 'busy'
+				});
+				return;
+			}
+			await route.fallback();
+		});
+		const row = await enqueueSignup(page, activity);
+		await expect.poll(() => answeredAt).toBeGreaterThan(0);
+		await expect
+			.poll(async () => (await hookState(page)).nextAttemptAt ?? 0)
+			.toBeGreaterThanOrEqual(answeredAt + 59_000);
+		expect((await statusOf(page, [row.id]))[0]).toBe('pending');
+		await page.unroute('**/rest/v1/rpc/apply_actions');
+		await syncNow(page);
+		await expect
+			.poll(async () => (await statusOf(page, [row.id]))[0], { timeout: 20_000 })
+			.toBe('acked');
+	});
+
+	test('R11 site data cleared under the running app: the pill stops claiming "saved" and says the actions are gone', async ({
+		page,
+		context
+	}) => {
+		await signIn(page);
+		await goOffline(context);
+		await enqueueSignup(page, await nextActivity());
+		const pill = page.getByTestId('sync-status');
+		await expect(pill).toContainText('1 项已保存在本机');
+		const cdp = await context.newCDPSession(page);
+		await cdp.send('Storage.clearDataForOrigin', {
+			origin: new URL(page.url()).origin,
+			storageTypes: 'indexeddb'
+		});
+		await expect(page.getByTestId('storage-lost')).toContainText('1 项');
+		await expect(page.getByTestId('storage-lost')).toContainText('已丢失');
+		await expect(page.getByText('已保存在本机')).toHaveCount(0);
+		await goOnline(context);
+	});
+
+	test('R11 logout signs out this phone only; signing out everywhere is a separate choice', async ({
+		page
+	}) => {
+		const otherPhone = createClient(config.supabaseUrl, config.supabaseKey, {
+			auth: { persistSession: false, autoRefreshToken: false }
+		});
+		const { error } = await otherPhone.auth.signInWithPassword({
+			email: ORGANIZER,
+			password: PASSWORD
+		});
+		expect(error).toBeNull();
+		const logouts: string[] = [];
+		page.on('request', (request) => {
+			const url = new URL(request.url());
+			if (url.pathname.endsWith('/auth/v1/logout'))
+				logouts.push(url.searchParams.get('scope') ?? '');
+		});
+
+		await signIn(page, ORGANIZER);
+		await page.getByRole('button', { name: '退出', exact: true }).click();
+		const dialog = page.getByTestId('logout-dialog');
+		await expect(dialog.getByRole('button', { name: '退出', exact: true })).toBeFocused();
+		await dialog.getByRole('button', { name: '退出', exact: true }).click();
+		await expect(page).toHaveURL(/\/login/);
+		expect(logouts).toEqual(['local']);
+		expect((await otherPhone.auth.refreshSession()).error).toBeNull();
+
+		await signIn(page, ORGANIZER);
+		await page.getByRole('button', { name: '退出', exact: true }).click();
+		await dialog.getByRole('button', { name: '在所有设备上退出' }).click();
+		await expect(page).toHaveURL(/\/login/);
+		expect(logouts).toEqual(['local', 'global']);
+		expect((await otherPhone.auth.refreshSession()).error).not.toBeNull();
+	});
 });
 
 async function openActivity(page: Page, activityId: string): Promise<void> {
@@ -889,6 +1188,62 @@ function newIphone(browser: Browser): Promise<BrowserContext> {
 		baseURL: test.info().project.use.baseURL,
 		locale: 'zh-CN'
 	});
+}
+
+function syncNow(page: Page): Promise<void> {
+	return page.evaluate(() =>
+		(window as unknown as { __unionOutbox: { syncNow(): Promise<void> } }).__unionOutbox.syncNow()
+	);
+}
+
+/** Logs out from the header, keeping any pending actions, on this phone only. */
+async function logOut(page: Page): Promise<void> {
+	await page.getByRole('button', { name: '退出', exact: true }).click();
+	const dialog = page.getByTestId('logout-dialog');
+	const choice = await Promise.race([
+		page.waitForURL(/\/login/).then(() => 'done' as const),
+		dialog.waitFor({ state: 'visible' }).then(() => 'dialog' as const)
+	]);
+	if (choice === 'dialog') {
+		const keep = dialog.getByRole('button', { name: '退出，保留到下次登录时上传' });
+		await (
+			(await keep.count()) > 0 ? keep : dialog.getByRole('button', { name: '退出', exact: true })
+		).click();
+	}
+	await page.waitForURL(/\/login/);
+}
+
+/**
+ * Replaces the stored access token with one whose `exp` has passed (signed with the stand-in's
+ * development secret), leaving `expires_at` in the future: a phone whose clock runs slow.
+ */
+async function storeExpiredAccessToken(page: Page): Promise<void> {
+	const stored = await page.evaluate(() => {
+		for (let i = 0; i < localStorage.length; i += 1) {
+			const key = localStorage.key(i);
+			if (key?.startsWith('sb-') === true && key.endsWith('-auth-token')) {
+				return { key, value: localStorage.getItem(key) ?? '{}' };
+			}
+		}
+		return null;
+	});
+	if (stored === null) throw new Error('no stored session');
+	const session = JSON.parse(stored.value) as { access_token: string; expires_at: number };
+	const claims = JSON.parse(
+		Buffer.from(session.access_token.split('.')[1]!, 'base64url').toString('utf8')
+	) as Record<string, unknown>;
+	const now = Math.floor(Date.now() / 1000);
+	session.access_token = await signJwt(
+		{ ...claims, iat: now - 3_700, exp: now - 100 },
+		DEFAULT_JWT_SECRET
+	);
+	session.expires_at = now + 1_800;
+	await page.evaluate(
+		([key, value]) => {
+			localStorage.setItem(key, value);
+		},
+		[stored.key, JSON.stringify(session)] as const
+	);
 }
 
 function isRefresh(url: URL): boolean {

@@ -258,6 +258,47 @@ describe('the outbox against the stand-in (real supabase-js, real apply_actions)
 		r.close();
 	});
 
+	test('R8 a proxy answering 400 text/html for longer than the poison limit: the action is retried until it goes through, once', async () => {
+		const activity = await createActivity(standIn.backend, { capacity: 10 });
+		const PROXY_ANSWERS = 8;
+		let proxied = 0;
+		const r = rig({
+			fault: (input) => {
+				if (!urlOf(input).includes('/rpc/apply_actions') || proxied >= PROXY_ANSWERS) {
+					return undefined;
+				}
+				proxied += 1;
+				return Promise.resolve(
+					new Response('<html><body><h1>Bad Request (proxy)</h1></body></html>', {
+						status: 400,
+						headers: { 'content-type': 'text/html' }
+					})
+				);
+			}
+		});
+		const row = await r.outbox.enqueue(userId, 'signup', { activity_id: activity });
+		await r.flusher.start(userId);
+		// Each failure is retried after its backoff (0 ms here) until the real server answers.
+		await expect
+			.poll(async () => (await r.outbox.get(row.id))?.status, { timeout: 10_000 })
+			.toBe('acked');
+		expect(proxied).toBe(PROXY_ANSWERS);
+		expect(r.calls()).toBe(PROXY_ANSWERS + 1);
+		expect(await registrations(activity)).toEqual([{ status: 'registered' }]);
+		expect(await ledgerRows([row.id])).toBe(1);
+		r.close();
+	});
+
+	test('R11 the stand-in lets the page read Retry-After (CORS-exposed), so a 503 is waited out', async () => {
+		const response = await fetch(`${standIn.url}/rest/v1/`, {
+			headers: { Origin: 'http://127.0.0.1:5173', apikey: standIn.anonKey }
+		});
+		const exposed = (response.headers.get('access-control-expose-headers') ?? '')
+			.split(',')
+			.map((name) => name.trim().toLowerCase());
+		expect(exposed).toContain('retry-after');
+	});
+
 	test('a business refusal is kept as rejected with its code (signup_closed)', async () => {
 		const activity = await createActivity(standIn.backend, {
 			signup_closes_at: new Date(Date.now() - 60_000).toISOString()

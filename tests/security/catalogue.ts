@@ -49,6 +49,9 @@ const ERRORS_UNIT = 'src/lib/data/errors.test.ts';
 const ACTIVITY_FORM_UNIT = 'src/lib/components/office/activity-form.test.ts';
 const CHECKIN_UNIT = 'src/lib/domain/checkin.test.ts';
 const UPLOAD_STATE_UNIT = 'src/lib/scanner/upload-state.test.ts';
+const CLASSIFY = 'src/lib/domain/outbox-classify.test.ts';
+const CLIENT = 'src/lib/data/client.test.ts';
+const LAZY_AUTH = 'src/lib/data/lazy-auth.test.ts';
 
 const at = (file: string, test: string): Where => ({ file, test });
 
@@ -640,26 +643,26 @@ export const CATALOGUE: CatalogueCase[] = [
 	{
 		id: 'R8',
 		title: 'Transient proxy 4xx dead-letters saved actions',
-		status: 'not yet',
-		why: 'issue 14, in progress'
+		status: 'automated',
+		where: [at(CLASSIFY, 'R8 '), at(OFFLINE_STANDIN, 'R8 '), at(E2E_OFFLINE, 'R8 ')]
 	},
 	{
 		id: 'R9',
 		title: '401 JWT expired on a read signs the member out',
-		status: 'not yet',
-		why: 'issue 14, in progress'
+		status: 'automated',
+		where: [at(CLIENT, 'R9 '), at(E2E_OFFLINE, 'R9 ')]
 	},
 	{
 		id: 'R10',
 		title: 'Switching user in a second tab signs the new user out',
-		status: 'not yet',
-		why: 'issue 14, in progress'
+		status: 'automated',
+		where: [at(CLIENT, 'R10 '), at(E2E_OFFLINE, 'R10 ')]
 	},
 	{
 		id: 'R11',
 		title: 'Refresh cooldown, Retry-After, cleared storage, global logout',
-		status: 'not yet',
-		why: 'issue 14, in progress'
+		status: 'automated',
+		where: [at(LAZY_AUTH, 'R11 '), at(OFFLINE_STANDIN, 'R11 '), at(E2E_OFFLINE, 'R11 ')]
 	},
 	{
 		id: 'R12',

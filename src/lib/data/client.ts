@@ -1,3 +1,4 @@
+import type { Session } from '@supabase/auth-js';
 import { PostgrestClient } from '@supabase/postgrest-js';
 import type { RuntimeConfig } from './config.ts';
 import type { Database } from './database.types.ts';
@@ -49,6 +50,51 @@ export function fetchWithToken(
 	};
 }
 
+/** The two auth-js calls fetchWithSession needs. */
+export type SessionSource = Pick<UnionAuth, 'getSession' | 'refreshSession'>;
+
+/**
+ * fetchWithToken for the app's reads, with one more chance after a 401 (R9, R10). The server
+ * refuses a token that has expired on its clock while the phone's slower clock still thinks it
+ * fresh: then the request goes again with the token another tab refreshed meanwhile, or after
+ * one refreshSession(). Only ever for the user it was sent as: a 401 for a request sent without
+ * a token, or as a user who has since signed out, comes back as it is.
+ */
+export function fetchWithSession(
+	key: string,
+	auth: SessionSource,
+	baseFetch: typeof fetch = (input, init) => globalThis.fetch(input, init)
+): typeof fetch {
+	const current = async () => (await auth.getSession()).data.session;
+	const send = (input: RequestInfo | URL, init: RequestInit | undefined, token: string | null) =>
+		fetchWithToken(key, () => Promise.resolve(token), baseFetch)(input, init);
+	// Concurrent 401s share one refresh.
+	let refreshing: Promise<Session | null> | null = null;
+	const refresh = () => {
+		refreshing ??= auth
+			.refreshSession()
+			.then(({ data }) => data.session)
+			.catch(() => null)
+			.finally(() => {
+				refreshing = null;
+			});
+		return refreshing;
+	};
+
+	return async (input, init) => {
+		const sent = await current();
+		const response = await send(input, init, sent?.access_token ?? null);
+		const body = init?.body;
+		const resendable = body === undefined || body === null || typeof body === 'string';
+		if (response.status !== 401 || sent === null || !resendable) return response;
+		let now = await current();
+		if (now?.user.id !== sent.user.id) return response;
+		if (now.access_token === sent.access_token) now = await refresh();
+		if (now?.user.id !== sent.user.id || now.access_token === sent.access_token) return response;
+		return send(input, init, now.access_token);
+	};
+}
+
 export function restClient(
 	supabaseUrl: string,
 	key: string,
@@ -83,16 +129,15 @@ export function createUnionClient(config: RuntimeConfig): UnionClient {
 			detectSessionInUrl: false
 		});
 	}, storageKey);
-	const token = async () => (await auth.getSession()).data.session?.access_token ?? null;
 	return {
 		auth,
 		rest: restClient(
 			config.supabaseUrl,
 			config.supabaseKey,
 			// The first page's reads may already be under way (app.html's boot script).
-			fetchWithToken(
+			fetchWithSession(
 				config.supabaseKey,
-				token,
+				auth,
 				withEarlyReads((input, init) => globalThis.fetch(input, init))
 			)
 		)

@@ -1,6 +1,6 @@
-import { AuthApiError, AuthRetryableFetchError } from '@supabase/auth-js';
-import { describe, expect, it } from 'vitest';
-import { isAuthRetryableFetchError, readStoredSession } from './lazy-auth.ts';
+import { AuthApiError, AuthClient, AuthRetryableFetchError } from '@supabase/auth-js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { LazyAuth, isAuthRetryableFetchError, readStoredSession } from './lazy-auth.ts';
 
 const NOW = Date.UTC(2027, 2, 1, 8, 0, 0);
 const KEY = 'sb-127-auth-token';
@@ -42,5 +42,69 @@ describe('isAuthRetryableFetchError', () => {
 		expect(isAuthRetryableFetchError(new AuthRetryableFetchError('Failed to fetch', 0))).toBe(true);
 		expect(isAuthRetryableFetchError(new AuthApiError('bad', 400, 'bad_jwt'))).toBe(false);
 		expect(isAuthRetryableFetchError(new TypeError('Failed to fetch'))).toBe(false);
+	});
+});
+
+describe('a refresh that failed for lack of network', () => {
+	afterEach(() => {
+		vi.useRealTimers();
+	});
+
+	// Coupling to auth-js internals (2.119): `_callRefreshToken` caches a failed refresh for
+	// REFRESH_FAILURE_COOLDOWN_MS (60 s) per refresh token in `lastRefreshFailure`, network
+	// failures included, and nothing public clears it. This test fails when auth-js changes that.
+	it('R11 auth-js serves it from a 60 s cache; retryRefreshNow() lets the next refresh through at once', async () => {
+		vi.useFakeTimers({ now: NOW });
+		const stored = new Map<string, string>([
+			[KEY, JSON.stringify({ ...session, expires_at: NOW / 1000 - 60 })]
+		]);
+		let online = false;
+		let refreshCalls = 0;
+		const fresh = { ...session, access_token: 'access-2', refresh_token: 'refresh-2' };
+		const auth = new LazyAuth(
+			async () =>
+				new AuthClient({
+					url: 'http://auth.test/auth/v1',
+					storageKey: KEY,
+					storage: {
+						getItem: (key) => stored.get(key) ?? null,
+						setItem: (key, value) => void stored.set(key, value),
+						removeItem: (key) => void stored.delete(key)
+					},
+					persistSession: true,
+					autoRefreshToken: false,
+					detectSessionInUrl: false,
+					fetch: async (input) => {
+						const url = input instanceof Request ? input.url : input.toString();
+						if (url.includes('grant_type=refresh_token')) refreshCalls += 1;
+						if (!online) throw new TypeError('Failed to fetch');
+						return new Response(
+							JSON.stringify({ ...fresh, expires_at: Date.now() / 1000 + 3600 }),
+							{
+								status: 200,
+								headers: { 'content-type': 'application/json' }
+							}
+						);
+					}
+				}),
+			KEY
+		);
+		const offline = auth.refreshSession();
+		// auth-js retries a network failure with backoff for up to 30 s before giving up.
+		await vi.advanceTimersByTimeAsync(35_000);
+		expect(isAuthRetryableFetchError((await offline).error)).toBe(true);
+		const triedOffline = refreshCalls;
+		expect(triedOffline).toBeGreaterThan(0);
+
+		online = true;
+		const cached = await auth.refreshSession();
+		expect(isAuthRetryableFetchError(cached.error)).toBe(true);
+		expect(refreshCalls).toBe(triedOffline);
+
+		auth.retryRefreshNow();
+		const retried = await auth.refreshSession();
+		expect(retried.error).toBeNull();
+		expect(retried.data.session?.access_token).toBe('access-2');
+		expect(refreshCalls).toBeGreaterThan(triedOffline);
 	});
 });

@@ -2,7 +2,7 @@ import type { AuthChangeEvent, GoTrueClient, Session, Subscription } from '@supa
 import { afterFirstPage } from '#lib/state/idle.ts';
 
 /** The GoTrue calls this app makes: all it needs of auth-js. */
-export type UnionAuth = { preload?(): void } & Pick<
+export type UnionAuth = { preload?(): void; retryRefreshNow?(): void } & Pick<
 	GoTrueClient,
 	| 'getSession'
 	| 'onAuthStateChange'
@@ -75,6 +75,25 @@ export class LazyAuth implements UnionAuth {
 	/** Loads auth-js once the first page is shown and the tab is idle (called after the profile). */
 	preload(): void {
 		afterFirstPage(() => void this.#real().catch(() => undefined));
+	}
+
+	/**
+	 * The network is back, or the member tapped "Sync now": the next refresh really asks the
+	 * server. auth-js (2.119) answers every refresh with the same refresh token from a cache for
+	 * REFRESH_FAILURE_COOLDOWN_MS (60 s) after a failure, network failures included, and offers
+	 * no public way to clear it; so this clears its `lastRefreshFailure` field, and only for a
+	 * network failure (a refused token is gone anyway). src/lib/data/lazy-auth.test.ts fails if
+	 * auth-js changes this.
+	 */
+	retryRefreshNow(): void {
+		void this.#client?.then((client) => {
+			const internals = client as unknown as {
+				lastRefreshFailure?: { result?: { error?: unknown } } | null;
+			};
+			if (isAuthRetryableFetchError(internals.lastRefreshFailure?.result?.error)) {
+				internals.lastRefreshFailure = null;
+			}
+		});
 	}
 
 	#real(): Promise<GoTrueClient> {

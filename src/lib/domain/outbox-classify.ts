@@ -38,7 +38,7 @@ export type Verdict =
 	| { kind: 'forbidden'; status: number; code?: string }
 	/** The batch was too large or too slow for the server: halve it. */
 	| { kind: 'split'; status: number; code?: string }
-	/** Any other 4xx on the whole call: one action breaks it; bisect to find it. */
+	/** Any other 4xx from PostgREST itself (JSON with a code): one action breaks it; bisect. */
 	| { kind: 'bug'; status: number; code?: string; message?: string };
 
 const AUTH_CODES = new Set(['PGRST301', 'PGRST302', 'PGRST303', 'PT401']);
@@ -56,6 +56,11 @@ export function parseRetryAfter(value: string | null, now: number): number | und
 	return Math.max(0, date - now);
 }
 
+/** PostgREST answers errors as JSON; postgrest-js leaves `code` empty for any other body. */
+function isJson(contentType: string | null): boolean {
+	return contentType !== null && /^application\/([\w.+-]+\+)?json\b/i.test(contentType.trim());
+}
+
 export function classify(outcome: TransportOutcome, now: number): Verdict {
 	if (outcome.type === 'network') return { kind: 'transient', error: 'network' };
 	if (outcome.type === 'timeout') return { kind: 'transient', error: 'timeout', shrink: true };
@@ -63,6 +68,7 @@ export function classify(outcome: TransportOutcome, now: number): Verdict {
 	const code = error?.code === undefined || error.code === '' ? undefined : error.code;
 	const retryAfterMs = parseRetryAfter(outcome.retryAfter, now);
 	const withCode = code === undefined ? {} : { code };
+	const fromPostgrest = code !== undefined && isJson(outcome.contentType);
 
 	// postgrest-js reports a fetch that never completed as status 0.
 	if (status === 0) return { kind: 'transient', error: 'network' };
@@ -78,6 +84,8 @@ export function classify(outcome: TransportOutcome, now: number): Verdict {
 		return { kind: 'auth', status, ...withCode };
 	}
 	if (status === 413 || (code !== undefined && SPLIT_CODES.has(code))) {
+		// A proxy's 413 only halves the batch: it never blocks an action (R8).
+		if (!fromPostgrest) return { kind: 'transient', error: 'http', status, shrink: true };
 		return { kind: 'split', status, ...withCode };
 	}
 	if (status === 403) return { kind: 'forbidden', status, ...withCode };
@@ -103,6 +111,9 @@ export function classify(outcome: TransportOutcome, now: number): Verdict {
 		};
 	}
 	if (status >= 400) {
+		// Only PostgREST's own, repeatable error may block an action. A proxy, WAF or captive
+		// portal answers HTML or text: not the action's fault, so retried with backoff (R8).
+		if (!fromPostgrest) return { kind: 'transient', error: 'http', status, ...withCode };
 		return {
 			kind: 'bug',
 			status,

@@ -328,6 +328,8 @@ export const en: Record<CoreMessageKey, string> = {
 		'This phone cannot keep offline work (private browsing or a browser restriction). Actions taken offline are not saved; please act when online.',
 	'sync.offlineNoStorage':
 		'You are offline and this phone cannot keep offline work. Try again when online.',
+	'sync.storageLost':
+		'The offline data on this phone was cleared (for example with the browser’s data): {count} actions not yet uploaded are lost. Please do them again.',
 	'sync.parked': '{count} actions on this phone wait for their account to sign in',
 	'item.pending': 'Waiting to upload',
 	'item.synced': 'Synced',
@@ -400,6 +402,10 @@ export const en: Record<CoreMessageKey, string> = {
 	'logout.discardConfirm': 'Discard {count} actions that were not uploaded? This cannot be undone.',
 	'logout.discardYes': 'Yes, discard {count} and log out',
 	'logout.stay': 'Stay signed in',
+	'logout.confirmTitle': 'Log out?',
+	'logout.thisPhone': 'You log out on this phone only; your other devices stay signed in.',
+	'logout.confirm': 'Log out',
+	'logout.everywhere': 'Log out on all devices',
 	'nudge.title': 'Add to Home Screen',
 	'nudge.body':
 		'In Safari, tap the Share button, then “Add to Home Screen”. Opened from the Home Screen, the app keeps offline check-ins safe from automatic clean-up.',

@@ -309,6 +309,8 @@ export const zhCN = {
 	'sync.noStorage':
 		'此手机无法离线保存操作（可能是无痕/隐私模式或浏览器限制）。离线时的操作不会被保存，请联网后再操作。',
 	'sync.offlineNoStorage': '当前离线，且此手机无法离线保存。请联网后再试。',
+	'sync.storageLost':
+		'本机的离线数据已被清除（例如清理了浏览器数据），{count} 项尚未上传的操作已丢失，请重新操作。',
 	'sync.parked': '本机有 {count} 项操作等待其账号登录后上传',
 	'item.pending': '待上传',
 	'item.synced': '已同步',
@@ -378,6 +380,10 @@ export const zhCN = {
 	'logout.discardConfirm': '确定删除 {count} 条未上传的操作？删除后无法恢复。',
 	'logout.discardYes': '确定删除 {count} 条并退出',
 	'logout.stay': '不退出',
+	'logout.confirmTitle': '退出登录？',
+	'logout.thisPhone': '只退出这台手机，您在其他设备上的登录不受影响。',
+	'logout.confirm': '退出',
+	'logout.everywhere': '在所有设备上退出',
 	'nudge.title': '添加到主屏幕',
 	'nudge.body':
 		'在 Safari 中点“分享”按钮，再选“添加到主屏幕”。从主屏幕打开本应用，离线签到的数据不会被系统自动清除。',

@@ -58,6 +58,8 @@ export interface OfflineDatabaseOptions {
 	onVersionChange?: () => void;
 	/** This tab's upgrade waits for an old tab: ask the user to close other tabs of the app. */
 	onBlocked?: () => void;
+	/** The browser closed the connection (site data cleared, storage pressure): look again. */
+	onTerminated?: () => void;
 }
 
 /** The connection, opened lazily and reopened after the browser closed it (T19). */
@@ -136,8 +138,10 @@ export class OfflineDatabase {
 					this.#options.onVersionChange?.();
 				},
 				terminated: () => {
-					// The browser closed the connection (storage pressure, T19): reopen on next use.
+					// The browser closed the connection (storage pressure, T19; site data cleared):
+					// reopen on next use.
 					this.#opening = null;
+					this.#options.onTerminated?.();
 				}
 			});
 			return db;

@@ -36,6 +36,8 @@ export interface OfflineEngineOptions {
 	/** Another tab upgraded the database: this one must reload. */
 	onVersionChange?: () => void;
 	onBlocked?: () => void;
+	/** The browser closed the database under the app (e.g. site data cleared). */
+	onTerminated?: () => void;
 }
 
 export class OfflineEngine {
@@ -89,7 +91,8 @@ export class OfflineEngine {
 				...(options.onVersionChange === undefined
 					? {}
 					: { onVersionChange: options.onVersionChange }),
-				...(options.onBlocked === undefined ? {} : { onBlocked: options.onBlocked })
+				...(options.onBlocked === undefined ? {} : { onBlocked: options.onBlocked }),
+				...(options.onTerminated === undefined ? {} : { onTerminated: options.onTerminated })
 			});
 		const capable = await probeStorage(database);
 		if (!capable) {

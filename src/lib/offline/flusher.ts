@@ -2,8 +2,9 @@
 // a time in sequence order, from the page, in one tab at a time. Triggers: start, `online`,
 // return to the foreground, each enqueue, "Sync now", and a timer while anything is pending.
 // Backoff with full jitter and Retry-After; 401 → one refresh; a refused refresh → auth_required
-// with nothing dropped; 413/timeouts halve the batch; a batch the server keeps refusing is
-// bisected until the one action that breaks it is blocked after POISON_LIMIT tries.
+// with nothing dropped; 413/timeouts halve the batch; a batch PostgREST keeps refusing is
+// bisected until the one action that breaks it is blocked after POISON_LIMIT tries. Answers
+// that are not PostgREST's (a proxy's HTML) never block anything: retried until they go through.
 import {
 	MAX_BATCH_SIZE,
 	POISON_LIMIT,
@@ -234,7 +235,16 @@ export class Flusher {
 				}
 				case 'auth': {
 					if (refreshed) {
-						this.#blockOnAuth();
+						// A fresh token refused without PostgREST's code is a middlebox's doing (R8).
+						if (verdict.code === undefined) {
+							await this.#transient(batch, {
+								kind: 'transient',
+								error: 'http',
+								status: verdict.status
+							});
+						} else {
+							this.#blockOnAuth();
+						}
 						return;
 					}
 					const refresh = await this.#o.auth.refresh();

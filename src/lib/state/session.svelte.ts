@@ -91,22 +91,44 @@ export class SessionState {
 		return this.#signIn(() => this.client.auth.signInWithPassword({ email, password }));
 	}
 
-	/** Signs out on the server, and always on this device even when the server is unreachable. */
-	async signOut(): Promise<void> {
+	/**
+	 * Signs this phone out (its session ends on the server too), and always locally even when the
+	 * server is unreachable. Other devices stay signed in (an organizer's second phone keeps
+	 * uploading) unless the member chose to sign out everywhere.
+	 */
+	async signOut(options: { everywhere?: boolean } = {}): Promise<void> {
 		const userId = this.session?.user.id ?? this.profile?.userId ?? null;
-		const { error } = await this.client.auth.signOut();
+		const { error } = await this.client.auth.signOut({
+			scope: options.everywhere === true ? 'global' : 'local'
+		});
 		if (error !== null) await this.client.auth.signOut({ scope: 'local' });
 		this.#reset('signed_out');
 		// Cached reads are personal: off the phone now (pending actions stay, parked for them).
 		if (userId !== null) await sync.forgetUser(userId).catch(() => undefined);
 	}
 
-	/** Called when the server answers 401: the session is gone; sign in again. */
-	async expire(): Promise<void> {
+	/**
+	 * Called when the server answers 401. The refused token may not be the one this tab holds now
+	 * (another tab signed in as someone else meanwhile, R10; or the request went out without one),
+	 * and a slow clock makes a token look fresh after it expired (R9): so the session is read again
+	 * and refreshed once, and only a session that cannot be refreshed is signed out. A refresh
+	 * that failed for lack of network keeps the session. Resolves true when signed out.
+	 */
+	async expire(): Promise<boolean> {
+		const { data } = await this.client.auth.getSession();
+		if (data.session !== null) {
+			const refreshed = await this.client.auth.refreshSession();
+			if (refreshed.data.session !== null) {
+				this.session = refreshed.data.session;
+				return false;
+			}
+			if (isAuthRetryableFetchError(refreshed.error)) return false;
+		}
 		this.lastEmail = this.email;
 		await this.client.auth.signOut({ scope: 'local' });
 		this.#reset('signed_out');
 		this.notice = 'error.unauthorized';
+		return true;
 	}
 
 	async #signIn(
@@ -132,6 +154,11 @@ export class SessionState {
 		try {
 			// Offline, the last profile this phone saw for this account (DESIGN §3: cached reads).
 			const userId = this.session?.user.id;
+			// Signed out meanwhile (another tab): no whoami without a token, it could only fail.
+			if (userId === undefined && (await this.client.auth.getSession()).data.session === null) {
+				this.#reset('signed_out');
+				return;
+			}
 			// The page this makes appear renders in a task after the shell's (src/routes/+layout.svelte).
 			this.profile =
 				userId === undefined
@@ -140,10 +167,9 @@ export class SessionState {
 			this.phase = 'ready';
 		} catch (error) {
 			const failure = toAppError(error);
-			if (failure.kind === 'unauthorized') {
-				await this.expire();
-				return;
-			}
+			// Still signed in after a 401 (another account's session now, or no network to refresh):
+			// the profile is shown as not loaded, with its retry.
+			if (failure.kind === 'unauthorized' && (await this.expire())) return;
 			this.profileError = failure;
 			this.phase = 'profile_error';
 		}
@@ -184,15 +210,23 @@ export class SessionState {
 			return;
 		}
 		this.session = session;
-		// Signed in from another tab: load that account's profile.
+		// Signed in from another tab: load that account's profile, once the session is read again
+		// (the other tab may have switched user again since it broadcast this one, R10).
 		if (
 			event === 'SIGNED_IN' &&
 			session !== null &&
 			this.phase === 'signed_out' &&
 			!this.#signingIn
 		) {
-			setTimeout(() => void this.loadProfile(), 0);
+			setTimeout(() => void this.#followSignIn(session.user.id), 0);
 		}
+	}
+
+	async #followSignIn(userId: string): Promise<void> {
+		const { data } = await this.client.auth.getSession();
+		if (data.session?.user.id !== userId || this.phase !== 'signed_out') return;
+		this.session = data.session;
+		await this.loadProfile();
 	}
 
 	#reset(phase: SessionPhase): void {

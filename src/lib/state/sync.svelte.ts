@@ -67,6 +67,11 @@ export class SyncState {
 	/** navigator.storage.persisted(), asked after sign-in; null when unknown. */
 	persisted: boolean | null = $state(null);
 	deviceId: string | null = $state(null);
+	/**
+	 * The phone's database vanished under the running app (site data cleared, eviction) while it
+	 * held this many actions not uploaded: they are gone, and the app says so (R11).
+	 */
+	storageLost: { count: number } | null = $state(null);
 
 	readonly pendingCount = $derived(this.rows.filter((row) => row.status === 'pending').length);
 	readonly attentionCount = $derived(
@@ -118,6 +123,9 @@ export class SyncState {
 					onVersionChange: () => {
 						// A newer version of the app (in another tab) upgrades the database: follow it.
 						if (typeof location !== 'undefined') location.reload();
+					},
+					onTerminated: () => {
+						void this.checkStorage();
 					}
 				})
 			)
@@ -253,11 +261,30 @@ export class SyncState {
 		}
 	}
 
-	/** "Sync now": resets the backoff and also retries actions waiting out a delay. */
+	/**
+	 * "Sync now": resets the backoff, retries actions waiting out a delay, and lets a token
+	 * refresh that failed for lack of network be tried again at once.
+	 */
 	async syncNow(): Promise<void> {
 		const engine = await this.#requireEngine();
+		this.#session?.client.auth.retryRefreshNow?.();
 		await engine.flusher?.trigger('manual');
 		await this.refresh();
+	}
+
+	/**
+	 * The browser closed the database under the app (site data cleared, eviction): read it again
+	 * (refresh() notices a new one), retrying while the browser still holds it.
+	 */
+	async checkStorage(attempts = 5): Promise<void> {
+		const outbox = this.#engine?.outbox;
+		if (outbox == null) return;
+		try {
+			this.#noticeNewDatabase(await outbox.deviceId());
+			await this.refresh();
+		} catch {
+			if (attempts > 1) setTimeout(() => void this.checkStorage(attempts - 1), 1_000);
+		}
 	}
 
 	async dismiss(id: string): Promise<void> {
@@ -307,7 +334,13 @@ export class SyncState {
 	async refresh(): Promise<void> {
 		const outbox = this.#engine?.outbox;
 		if (outbox == null) return;
-		const all = await outbox.rows();
+		const [all, deviceId] = await Promise.all([outbox.rows(), outbox.deviceId().catch(() => null)]);
+		if (deviceId === null) {
+			// The database is being replaced under us: read it again shortly, device id first.
+			setTimeout(() => void this.checkStorage(), 1_000);
+			return;
+		}
+		this.#noticeNewDatabase(deviceId);
 		const userId = this.userId;
 		const rows = all.filter((row) => row.userId === userId);
 		// Every read makes new objects: assign only a real change, or every page that lays the
@@ -316,6 +349,18 @@ export class SyncState {
 		this.parkedCount = all.filter(
 			(row) => row.status === 'pending' && row.userId !== userId
 		).length;
+	}
+
+	/**
+	 * A database made anew under the running app (it was deleted) has a new device id: what this
+	 * tab still showed as saved is lost. Said plainly, never shown as saved again (R11).
+	 */
+	#noticeNewDatabase(deviceId: string): void {
+		const known = this.deviceId;
+		if (known === deviceId) return;
+		this.deviceId = deviceId;
+		const unsent = this.pendingCount + this.parkedCount;
+		if (known !== null && unsent > 0) this.storageLost = { count: unsent };
 	}
 
 	/** The last user signed in on this phone (offline start with an expired token). */
@@ -348,20 +393,23 @@ export class SyncState {
 			this.#applyStatus(status);
 		});
 		void engine.outbox?.deviceId().then((id) => {
-			this.deviceId = id;
+			this.deviceId ??= id;
 		});
 		void engine.outbox?.collectGarbage().catch(() => undefined);
 
 		if (typeof window !== 'undefined') {
 			window.addEventListener('online', () => {
 				this.online = true;
+				session.client.auth.retryRefreshNow?.();
 				void engine.flusher?.trigger('online');
 			});
 			window.addEventListener('offline', () => {
 				this.online = false;
 			});
 			document.addEventListener('visibilitychange', () => {
-				if (document.visibilityState === 'visible') void engine.flusher?.trigger('visible');
+				if (document.visibilityState !== 'visible') return;
+				void this.checkStorage();
+				void engine.flusher?.trigger('visible');
 			});
 			window.addEventListener('pageshow', () => void engine.flusher?.trigger('visible'));
 			exposeTestHook(this, this.#testHook);
@@ -450,6 +498,7 @@ interface TestHook {
 		parked: number;
 		capable: boolean | null;
 		userId: string | null;
+		nextAttemptAt: number | null;
 	};
 }
 
@@ -482,7 +531,8 @@ function exposeTestHook(state: SyncState, enabled: boolean): void {
 			pending: state.pendingCount,
 			parked: state.parkedCount,
 			capable: state.offlineCapable,
-			userId: state.userId
+			userId: state.userId,
+			nextAttemptAt: state.engine?.flusher?.status.nextAttemptAt ?? null
 		})
 	};
 	Object.assign(window, { __unionOutbox: hook });
