@@ -47,7 +47,6 @@ const OFFICE_DB = 'supabase/tests/08-office.test.ts';
 const E2E_OFFICE = 'tests/e2e/office.test.ts';
 const ERRORS_UNIT = 'src/lib/data/errors.test.ts';
 const ACTIVITY_FORM_UNIT = 'src/lib/components/office/activity-form.test.ts';
-const CHECKIN_UNIT = 'src/lib/domain/checkin.test.ts';
 const UPLOAD_STATE_UNIT = 'src/lib/scanner/upload-state.test.ts';
 const CLASSIFY = 'src/lib/domain/outbox-classify.test.ts';
 const CLIENT = 'src/lib/data/client.test.ts';
@@ -707,7 +706,7 @@ export const CATALOGUE: CatalogueCase[] = [
 		id: 'R18',
 		title: 'Unknown ticket typed online shown as uploaded; percent-encoded URL refused',
 		status: 'automated',
-		where: [at(E2E_SCANNER, 'R18 '), at(CHECKIN_UNIT, 'R18 '), at(UPLOAD_STATE_UNIT, 'R18 ')],
+		where: [at(E2E_SCANNER, 'R18 '), at(CHECKIN_DOMAIN, 'R18 '), at(UPLOAD_STATE_UNIT, 'R18 ')],
 		why: 'the server matches the secret as sent (apply_checkin_scoped does not percent-decode): the client always sends the canonical secret'
 	}
 ];
