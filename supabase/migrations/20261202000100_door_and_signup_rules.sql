@@ -5,7 +5,8 @@
 --     transaction lock on (member, series) BEFORE it counts the member's registrations in the
 --     series and before it locks the activity's row. Lock order, everywhere: the (member, series)
 --     locks, sorted by key, then activity rows. Paths that admit several members in one
---     transaction (on_behalf, a batch of actions) take all their (member, series) locks first.
+--     transaction (on_behalf, a batch of actions) take all their (member, series) locks first
+--     (private.on_behalf is redefined once, in 20261202000200_liaison.sql, with those locks).
 --     Waitlist promotion, approval and the lottery only move registrations between the statuses
 --     the limit already counts, so they take none.
 -- R1  A registration for a session is checked in on its session's day (union time) only, on both
@@ -318,74 +319,6 @@ begin
 
 	return jsonb_build_object('outcome', new_status, 'existing', false,
 		'registration', private.registration_json(registration_id));
-end;
-$$;
-
--- ===========================================================================================
--- Section: R4 signing colleagues up: every member's (member, series) lock first
--- ===========================================================================================
-
--- Live body from 20261123000800; new: the (member, series) locks of all the members, in key
--- order, before the first sign-up locks the activity's row (otherwise the second member's lock
--- would be taken while this transaction holds the row, the reverse of a lone sign-up's order).
-create or replace function private.on_behalf(
-	target_activity uuid,
-	member_ids uuid[],
-	session uuid,
-	guest_names text[],
-	answers jsonb,
-	cancel boolean
-) returns jsonb
-language plpgsql
-security definer
-set search_path = ''
-as $$
-declare
-	me uuid := private.current_member_id();
-	office boolean := private.is_office();
-	member private.members;
-	target_member uuid;
-	result jsonb;
-	results jsonb := '[]'::jsonb;
-	err_code text;
-	err_state text;
-begin
-	if not cancel then
-		perform private.lock_member_series(member_ids,
-			(select a.series from private.activities a where a.id = target_activity));
-	end if;
-	foreach target_member in array (select array_agg(distinct x) from unnest(member_ids) x) loop
-		select * into member from private.members m where m.id = target_member;
-		if member.id is null or not (office or private.unit_in_scope(member.unit_id, array['organizer', 'liaison'])) then
-			results := results || jsonb_build_object('member_id', target_member, 'name', null, 'status', 'rejected', 'code', 'member_not_in_scope');
-			continue;
-		end if;
-		begin
-			if cancel then
-				result := private.cancel_registration(target_activity, member.id);
-			else
-				result := private.sign_up(target_activity, member.id, session, guest_names, answers,
-					case when office then 'office' else 'liaison' end, me);
-			end if;
-			results := results || jsonb_build_object('member_id', member.id, 'name', member.name,
-				'status', case when (result ->> 'existing')::boolean then 'noop' else 'applied' end,
-				'code', result ->> 'outcome', 'outcome', result ->> 'outcome',
-				'registration_id', result #>> '{registration,id}');
-		exception when others then
-			get stacked diagnostics err_code = message_text, err_state = returned_sqlstate;
-			if err_state not like 'PT%' then
-				raise;
-			end if;
-			results := results || jsonb_build_object('member_id', member.id, 'name', member.name,
-				'status', 'rejected', 'code', err_code, 'outcome', null, 'registration_id', null);
-		end;
-	end loop;
-	perform private.audit(case when cancel then 'cancelled_on_behalf' else 'signed_up_on_behalf' end,
-		jsonb_build_object('activity_id', target_activity, 'member_ids', to_jsonb(member_ids),
-			'applied', (select count(*) from jsonb_array_elements(results) r where r ->> 'status' = 'applied')));
-	return jsonb_build_object('results', results,
-		'applied', (select count(*) from jsonb_array_elements(results) r where r ->> 'status' = 'applied'),
-		'rejected', (select count(*) from jsonb_array_elements(results) r where r ->> 'status' = 'rejected'));
 end;
 $$;
 

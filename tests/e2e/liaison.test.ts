@@ -107,6 +107,7 @@ test('R5 a liaison-only account granted on the staff screen pages through the gr
 	// At 320 px nothing spills sideways.
 	await page.setViewportSize({ width: 320, height: 640 });
 	expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(320);
+	await page.screenshot({ path: '.data/screens/liaison-320.png', fullPage: true });
 });
 
 test('R6 signing up a man and a woman for a women-only activity says per person what happened and why', async () => {
@@ -123,6 +124,7 @@ test('R6 signing up a man and a woman for a women-only activity says per person 
 		'未能报名：该活动仅限女职工参加。'
 	);
 	await expect(results.getByRole('listitem').filter({ hasText: '尹慧芳' })).toContainText('已报名');
+	await page.screenshot({ path: '.data/screens/liaison-results-390.png', fullPage: true });
 	// In English too.
 	await page.getByRole('button', { name: /English/ }).click();
 	const english = page.getByRole('region', { name: 'Results' });

@@ -397,6 +397,7 @@ test("R1 offline, a ticket for another day's session is refused naming its day; 
 	await expect(card.getByTestId('ticket-session')).toContainText('08:30');
 	// The organizer may still let B in, flagged for review.
 	await expect(card.getByRole('button', { name: '仍然签到（标记待核查）' })).toBeVisible();
+	await card.screenshot({ path: join(SHOTS, 'scanner-390-wrong-day-verdict.png') });
 	await expect(page.getByTestId('pending-uploads')).toContainText('已全部上传');
 
 	await page.getByLabel('票码或票的链接').fill(ticketA.secret);
