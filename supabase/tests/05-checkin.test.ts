@@ -548,16 +548,21 @@ describe.each(lanes())('check-in on $name', (lane) => {
 		});
 	});
 
-	test('R3 walk-in search: at most 30 searches a minute per caller, then 429 rate_limited', async () => {
+	test('R3 walk-in search: at most 30 searches a minute per caller, also 40 at once, then 429 rate_limited', async () => {
 		const open = await venue({}, { walk_in_allowed: true });
 		// The office's window starts with this burst (nothing else here searches as the office).
-		const answers: string[] = [];
-		for (let i = 0; i < 31; i++) {
-			const outcome = await searchWalkIn(office, open.activity, '9999');
-			answers.push(outcome.ok ? 'ok' : `${outcome.status} ${outcome.code}`);
-		}
-		expect(answers.slice(0, 30)).toEqual(Array.from({ length: 30 }, () => 'ok'));
-		expect(answers[30]).toBe('PT429 rate_limited');
+		// 40 at once: on PostgreSQL they really run together, and the count still lets 30 through.
+		const answers = await Promise.all(
+			Array.from({ length: 40 }, async () => {
+				const outcome = await searchWalkIn(office, open.activity, '9999');
+				return outcome.ok ? 'ok' : `${outcome.status} ${outcome.code}`;
+			})
+		);
+		const tally = answers.reduce<Record<string, number>>(
+			(acc, a) => ({ ...acc, [a]: (acc[a] ?? 0) + 1 }),
+			{}
+		);
+		expect(tally).toEqual({ ok: 30, 'PT429 rate_limited': 10 });
 		// Each caller has their own count.
 		expect((await searchWalkIn(scanner, open.activity, '9999')).ok).toBe(true);
 	});
