@@ -35,8 +35,18 @@ export async function migrate(backend: Backend, options: MigrateOptions): Promis
 	const recorded = new Set(done.map((row) => row.version));
 	const firstRun = recorded.size === 0;
 
+	const files = await migrationFiles(options.migrationsDir, log);
+	const unknown = [...recorded].filter((version) => !files.some((f) => f.version === version));
+	if (unknown.length > 0) {
+		// A database made before the migrations were folded into a baseline (or by another branch):
+		// applying the files on top would fail half-way. Say what to do instead.
+		throw new Error(
+			`This database was made by migrations this project no longer has (${unknown.sort().join(', ')}). ` +
+				'Start it again from the current schema: `npm start -- --fresh` (the local data is deleted).'
+		);
+	}
 	const applied: string[] = [];
-	for (const file of await migrationFiles(options.migrationsDir, log)) {
+	for (const file of files) {
 		if (recorded.has(file.version)) continue;
 		const script = await readFile(join(options.migrationsDir, file.fileName), 'utf8');
 		await backend.transaction(async (tx) => {

@@ -15,6 +15,8 @@ export interface Lane {
 	name: 'pglite' | 'postgres';
 	/** Opens a fresh database with the migrations and the demo seed applied. */
 	open(): Promise<SeededDatabase>;
+	/** Opens an empty database: nothing applied, not even the bootstrap. */
+	openEmpty(): Promise<SeededDatabase>;
 }
 
 export interface SeededDatabase {
@@ -31,25 +33,31 @@ export function lanes(): Lane[] {
 				const backend = await openBackend({ kind: 'pglite' });
 				await seed(backend);
 				return { backend, close: () => backend.close() };
+			},
+			openEmpty: async () => {
+				const backend = await openBackend({ kind: 'pglite' });
+				return { backend, close: () => backend.close() };
 			}
 		}
 	];
 	const serverUrl = postgresLaneUrl();
 	if (serverUrl) {
+		const openOnServer = async (seeded: boolean): Promise<SeededDatabase> => {
+			const database = await createFreshDatabase(serverUrl);
+			const backend = await openBackend({ kind: 'postgres', url: database.url });
+			if (seeded) await seed(backend);
+			return {
+				backend,
+				close: async () => {
+					await backend.close();
+					await database.drop();
+				}
+			};
+		};
 		result.push({
 			name: 'postgres',
-			open: async () => {
-				const database = await createFreshDatabase(serverUrl);
-				const backend = await openBackend({ kind: 'postgres', url: database.url });
-				await seed(backend);
-				return {
-					backend,
-					close: async () => {
-						await backend.close();
-						await database.drop();
-					}
-				};
-			}
+			open: () => openOnServer(true),
+			openEmpty: () => openOnServer(false)
 		});
 	}
 	return result;

@@ -84,6 +84,28 @@ describe.each(backends)('migrate on $name', (testBackend) => {
 			await rm(dir, { recursive: true, force: true });
 		}
 	});
+	it('refuses a database made by migrations the project no longer has, and says to start fresh', async () => {
+		if (!backend) throw new Error('previous test did not open the backend');
+		const dir = await mkdtemp(join(tmpdir(), 'standin-migrations-'));
+		try {
+			// The database recorded 20240101000000_conformance; this folder was folded into a baseline.
+			await writeFile(
+				join(dir, '20250101000000_baseline.sql'),
+				'create table public.baseline_ran (id int);'
+			);
+			await expect(
+				migrate(backend, { migrationsDir: dir, jwtSecret: DEFAULT_JWT_SECRET })
+			).rejects.toThrow(/no longer has \(20240101000000\)[\s\S]*--fresh/);
+			const [state] = await backend.transaction((tx) =>
+				tx.query<{ table: string | null }>(
+					`select to_regclass('public.baseline_ran')::text as table`
+				)
+			);
+			expect(state).toEqual({ table: null });
+		} finally {
+			await rm(dir, { recursive: true, force: true });
+		}
+	});
 });
 
 describe('real Supabase detection (PGlite)', () => {

@@ -1,22 +1,41 @@
--- Union Activities: the whole domain of DESIGN.md §2 as tables.
+-- The schema: every table of the union's data, its indexes and the triggers that keep derived
+-- columns right. The product's words are in docs/product.md; the promises these tables keep are
+-- in docs/invariants.md.
 --
 -- Layout (basejump style): tables and security-definer helpers live in the schema `private`,
--- which the Data API does not expose; the API is a set of functions in `public` (see the
--- `_api` migration). Every table has row-level security (see the `_access` migration), so even a
--- grant added by mistake reads only what the policies allow.
+-- which the Data API does not expose; the API is a set of functions in `public`. Every table has
+-- row-level security (01_access.sql), so even a grant added by mistake reads only what the
+-- policies allow.
+--
+-- Rules enforced here, for every write path:
+-- - capacity: `seats_taken <= capacity` on activities and sessions, kept by the registrations
+--   trigger (registration_seats counts a registration and its guests);
+-- - check-ins are append-only (reject_change refuses update and delete);
+-- - a unit's `ancestors` is always its path from the root (units_set_ancestors,
+--   units_refresh_descendants), so subtree scopes are one array test;
+-- - `version` / `updated_at` move on every change (phones compare them with their caches).
+--
+-- This folder (supabase/schemas/) is the database's current state, one file per area, applied in
+-- file-name order. supabase/migrations/ is how a database gets here; a test proves both agree
+-- (supabase/tests/00-schema-files.test.ts). supabase/README.md says how to change either.
 
 -- ===========================================================================================
 -- Section: schema and privileges
 -- ===========================================================================================
 
 create schema if not exists private;
+
 revoke all on schema private from public;
+
 grant usage on schema private to authenticated, service_role;
 
 -- Functions are not executable by everyone by default: each API function is granted one by one.
 alter default privileges in schema public revoke execute on functions from public;
+
 alter default privileges in schema public revoke execute on functions from anon, authenticated;
+
 alter default privileges in schema private revoke execute on functions from public;
+
 alter default privileges in schema private revoke all on tables from public;
 
 -- ===========================================================================================
@@ -46,7 +65,9 @@ create table private.units (
 	check ((kind = 'union') = (parent_id is null)),
 	check (parent_id is distinct from id)
 );
+
 create index units_parent_idx on private.units (parent_id);
+
 create index units_ancestors_idx on private.units using gin (ancestors);
 
 create function private.units_set_ancestors() returns trigger
@@ -69,6 +90,7 @@ begin
 	return new;
 end;
 $$;
+revoke all on function private.units_set_ancestors() from public, anon;
 
 create trigger units_set_ancestors
 before insert or update of parent_id on private.units
@@ -88,6 +110,7 @@ begin
 	return null;
 end;
 $$;
+revoke all on function private.units_refresh_descendants() from public, anon;
 
 create trigger units_refresh_descendants
 after update of parent_id on private.units
@@ -116,8 +139,11 @@ create table private.members (
 	created_at timestamptz not null default now(),
 	updated_at timestamptz not null default now()
 );
+
 create index members_unit_idx on private.members (unit_id);
+
 create unique index members_email_idx on private.members (email) where email is not null;
+
 create index members_name_idx on private.members (name);
 
 -- ===========================================================================================
@@ -145,10 +171,15 @@ create table private.staff_roles (
 		end
 	)
 );
+
 create index staff_roles_member_idx on private.staff_roles (member_id) where revoked_at is null;
+
 create index staff_roles_unit_idx on private.staff_roles (unit_id);
+
 create index staff_roles_activity_idx on private.staff_roles (activity_id);
+
 create index staff_roles_granted_by_idx on private.staff_roles (granted_by);
+
 create index staff_roles_revoked_by_idx on private.staff_roles (revoked_by);
 
 -- ===========================================================================================
@@ -199,11 +230,14 @@ create table private.activities (
 	updated_at timestamptz not null default now(),
 	check (ends_at >= starts_at),
 	check (signup_closes_at is null or signup_opens_at is null or signup_closes_at > signup_opens_at),
-	-- Capacity is never exceeded (DESIGN.md invariant 3), whatever path writes registrations.
+	-- Capacity is never exceeded (promise 3 of docs/invariants.md), whatever path writes registrations.
 	check (capacity is null or seats_taken <= capacity)
 );
+
 create index activities_starts_idx on private.activities (starts_at);
+
 create index activities_owner_unit_idx on private.activities (owner_unit_id);
+
 create index activities_created_by_idx on private.activities (created_by);
 
 alter table private.staff_roles
@@ -223,6 +257,7 @@ create table private.sessions (
 	check (ends_at >= starts_at),
 	check (capacity is null or seats_taken <= capacity)
 );
+
 create index sessions_activity_idx on private.sessions (activity_id, starts_at);
 
 -- ===========================================================================================
@@ -257,21 +292,33 @@ create table private.registrations (
 	updated_at timestamptz not null default now(),
 	unique (activity_id, member_id)
 );
+
 create index registrations_member_idx on private.registrations (member_id);
+
 create index registrations_session_idx on private.registrations (session_id);
+
 create index registrations_waitlist_idx on private.registrations (activity_id, queued_at)
 	where status = 'waitlisted';
+
 create index registrations_made_by_idx on private.registrations (made_by);
+
 create index registrations_decided_by_idx on private.registrations (decided_by);
+
+create index registrations_admitted_idx on private.registrations (activity_id, member_id)
+	where status = 'registered';
 
 -- Seats: an admitted registration holds 1 + its guests, in the activity and in its session.
 create function private.registration_seats(status text, guest_names text[]) returns integer
-language sql
+language plpgsql
 immutable
 set search_path = ''
 as $$
-	select case when status = 'registered' then 1 + coalesce(cardinality(guest_names), 0) else 0 end
+begin
+	return case when status = 'registered' then 1 + coalesce(cardinality(guest_names), 0) else 0 end;
+end;
 $$;
+revoke all on function private.registration_seats(text,text[]) from public, anon;
+grant execute on function private.registration_seats(text,text[]) to authenticated, service_role;
 
 -- Keeps activities.seats_taken and sessions.seats_taken equal to the seats of admitted
 -- registrations. The update takes the activity's row lock, and the check constraints on
@@ -321,6 +368,7 @@ begin
 	return null;
 end;
 $$;
+revoke all on function private.registrations_count_seats() from public, anon;
 
 create trigger registrations_count_seats
 after insert or update of status, guest_names, session_id, activity_id or delete
@@ -354,11 +402,20 @@ create table private.check_ins (
 	check ((kind = 'undo') = (cardinality(undoes) > 0)),
 	check (kind = 'undo' or kind = 'provisional' or member_id is not null)
 );
+
 create index check_ins_activity_day_idx on private.check_ins (activity_id, day);
+
 create index check_ins_member_idx on private.check_ins (member_id);
+
 create index check_ins_registration_idx on private.check_ins (registration_id);
+
 create index check_ins_session_idx on private.check_ins (session_id);
+
 create index check_ins_recorded_by_idx on private.check_ins (recorded_by);
+
+create index check_ins_member_day_idx on private.check_ins (activity_id, member_id, day);
+
+create index check_ins_undo_idx on private.check_ins (activity_id) where kind = 'undo';
 
 create function private.reject_change() returns trigger
 language plpgsql
@@ -368,6 +425,7 @@ begin
 	raise exception '% is append-only', tg_table_name using errcode = '42501';
 end;
 $$;
+revoke all on function private.reject_change() from public, anon;
 
 create trigger check_ins_append_only
 before update or delete on private.check_ins
@@ -383,8 +441,12 @@ create table private.check_in_reviews (
 	decided_by uuid references private.members (id) on delete set null,
 	decided_at timestamptz not null default now()
 );
+
 create index check_in_reviews_check_in_idx on private.check_in_reviews (check_in_id);
+
 create index check_in_reviews_decided_by_idx on private.check_in_reviews (decided_by);
+
+create index check_in_reviews_latest_idx on private.check_in_reviews (check_in_id, decided_at desc);
 
 -- ===========================================================================================
 -- Section: the idempotency ledger of client actions
@@ -404,6 +466,7 @@ create table private.client_actions (
 	device_time timestamptz,
 	applied_at timestamptz not null default now()
 );
+
 create index client_actions_owner_idx on private.client_actions (owner_user_id, device_id, device_seq);
 
 -- ===========================================================================================
@@ -417,11 +480,13 @@ create table private.audit_log (
 	action text not null check (char_length(action) between 1 and 60),
 	subject jsonb not null default '{}'
 );
+
 create index audit_log_at_idx on private.audit_log (at);
 
 -- ===========================================================================================
 -- Section: updated_at
 -- ===========================================================================================
+
 
 create function private.touch_updated_at() returns trigger
 language plpgsql
@@ -432,11 +497,14 @@ begin
 	return new;
 end;
 $$;
+revoke all on function private.touch_updated_at() from public, anon;
 
 create trigger units_touch before update on private.units
 for each row execute function private.touch_updated_at();
+
 create trigger members_touch before update on private.members
 for each row execute function private.touch_updated_at();
+
 create trigger registrations_touch before update on private.registrations
 for each row execute function private.touch_updated_at();
 
@@ -450,6 +518,69 @@ begin
 	return new;
 end;
 $$;
+revoke all on function private.activities_touch() from public, anon;
 
 create trigger activities_touch before update on private.activities
 for each row execute function private.activities_touch();
+
+-- ===========================================================================================
+-- Section: the reports' read models (kept current by the triggers of 10_reports.sql)
+-- ===========================================================================================
+
+-- One row per (activity, day, member) with a counting check-in: the guests (the most any
+-- counting check-in of that member that day brought), paper-only, the member's current unit, and,
+-- for distinct counts without hashing members, whether it counts at all (valid: its activity is
+-- not draft or cancelled and the day is one of its days) and the day of the member's previous
+-- valid attendance, overall (prev_day) and in the same category (prev_cat_day). A member takes
+-- part in a period [s, e] exactly when one of their valid attendances in it has no previous one
+-- on or after s: participants are a count.
+create table private.attendances (
+	activity_id uuid not null references private.activities (id) on delete cascade,
+	day date not null,
+	member_id uuid not null references private.members (id) on delete cascade,
+	-- The member's current unit (the population is by current unit): no join to the roster per
+	-- attendance. Kept by private.members_move_report_rows().
+	unit_id uuid not null,
+	guests integer not null check (guests between 0 and 10),
+	paper_only boolean not null,
+	-- Derived from the activity and the member's other rows by private.attendances_rechain().
+	category text not null default '',
+	valid boolean not null default false,
+	prev_day date,
+	prev_cat_day date,
+	primary key (activity_id, day, member_id)
+);
+
+-- A member's rows in order: the chain of previous days, moving rows with the member, the
+-- foreign key's cascade.
+create index attendances_member_idx on private.attendances (member_id, day, activity_id);
+
+-- Whether an activity had an attendance in a unit on some days (the activities figure, where no
+-- admitted registration says so already).
+create index attendances_unit_idx on private.attendances (activity_id, unit_id, day);
+
+-- Admitted registrations (status 'registered') per activity, session (null: none) and the
+-- member's current unit: the ~600 per activity become ~20 rows.
+create table private.report_admissions (
+	activity_id uuid not null references private.activities (id) on delete cascade,
+	session_id uuid,
+	-- The session, or the activity itself for registrations without one: a key without nulls.
+	session_key uuid not null generated always as (coalesce(session_id, activity_id)) stored,
+	unit_id uuid not null,
+	registrations integer not null check (registrations >= 0),
+	primary key (activity_id, session_key, unit_id)
+);
+
+-- ===========================================================================================
+-- Section: R3 walk-in search: where walk-ins are allowed, the eligible population, rate-limited
+-- ===========================================================================================
+
+-- Per-caller request counts of rate-limited functions: a window of one minute from the window's
+-- first request. Only the definer functions below read or write it.
+create table private.rate_limits (
+	user_id uuid not null,
+	bucket text not null check (char_length(bucket) between 1 and 40),
+	window_start timestamptz not null,
+	used integer not null check (used >= 0),
+	primary key (user_id, bucket)
+);
