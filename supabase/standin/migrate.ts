@@ -42,7 +42,7 @@ export async function migrate(backend: Backend, options: MigrateOptions): Promis
 		// applying the files on top would fail half-way. Say what to do instead.
 		throw new Error(
 			`This database was made by migrations this project no longer has (${unknown.sort().join(', ')}). ` +
-				'Start it again from the current schema: `npm start -- --fresh` (the local data is deleted).'
+				'Start it again from the current schema: `npm start -- --fresh` (`npm run standin -- --reset` for the stand-in alone); the local data is deleted.'
 		);
 	}
 	const applied: string[] = [];
