@@ -56,7 +56,7 @@ const STEPS: Step[] = [
 	{ name: 'format', title: 'Prettier', tool: 'prettier', args: ['--check', '.'] },
 	{
 		name: 'unit',
-		title: 'Vitest (unit, stand-in, database)',
+		title: 'Vitest (unit, offline, stand-in, database, security)',
 		tool: 'vitest',
 		args: ['run'],
 		before: startPostgresLane

@@ -1,4 +1,4 @@
-// Participation figures (DESIGN.md §7): a generated year in a fresh database, every figure of
+// Participation figures (docs/figures.md): a generated year in a fresh database, every figure of
 // report_participation checked against an independent calculation written here in TypeScript
 // from the raw rows (not the same SQL); scoping of organizers; drill-down; the summary paragraph.
 import { randomUUID } from 'node:crypto';

@@ -1,4 +1,4 @@
-// The check-in roster on the phone (DESIGN.md §5: downloaded before the doors open, refreshed
+// The check-in roster on the phone (docs/decisions.md §6: downloaded before the doors open, refreshed
 // whenever online): kept in the read cache (IndexedDB, per user, wiped at sign-out, since it is
 // personal data), with its age, and the hashes of scanned secrets memoised so this phone's
 // queued scans can be matched against it without keeping any secret outside the outbox.
