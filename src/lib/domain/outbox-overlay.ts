@@ -115,12 +115,3 @@ export function overlayRegistration(
 		seatDelta: seats(status, guestCount) - seats(server.status, server.guestCount)
 	};
 }
-
-/** Activity ids with an unsynced action of this user, for list badges ("pending"). */
-export function pendingActivities(rows: readonly OutboxRow[], userId: string): Set<string> {
-	return new Set(
-		rows
-			.filter((row) => row.userId === userId && row.status === 'pending' && isRegistrationKind(row))
-			.map((row) => row.activityId)
-	);
-}

@@ -15,7 +15,7 @@ import { upcastRow, validatePayload } from '#lib/domain/outbox-validation.ts';
 import type { OfflineDatabase } from './db.ts';
 import { OutboxWriteError, type OutboxWriteErrorKind } from './errors.ts';
 
-export { OutboxWriteError, type OutboxWriteErrorKind } from './errors.ts';
+export { OutboxWriteError } from './errors.ts';
 
 export const OUTBOX_CHANNEL = 'union-outbox';
 /** Acked rows are kept this long for the "recent" list and overlay retirement, then removed. */

@@ -33,11 +33,6 @@ export function storedRoster(
 	return port.cachedValue<Roster>(userId, rosterKey(activityId));
 }
 
-/** Minutes since the roster was downloaded (for "名单 3 分钟前更新"). */
-export function rosterAgeMinutes(fetchedAt: number, now: number): number {
-	return Math.max(0, Math.floor((now - fetchedAt) / 60_000));
-}
-
 /** SHA-256 of secrets, memoised: a ticket scanned again costs nothing. */
 export class TicketHasher {
 	#memo = new Map<string, string>();
