@@ -1,4 +1,4 @@
-// Vitest: three projects sharing one Vite server built from vite.config.ts (SvelteKit plugin, so
+// Vitest: five projects sharing one Vite server built from vite.config.ts (SvelteKit plugin, so
 // `.svelte.ts` rune modules compile and `#lib/*` resolves through package.json "imports").
 //   unit      src/**/*.test.ts                 pure logic, fast
 //   offline   tests/offline/**/*.test.ts       the offline engine on fake-indexeddb (+ a stand-in)

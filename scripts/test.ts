@@ -53,10 +53,17 @@ const STEPS: Step[] = [
 		skip: () => (hasServiceWorkerTsconfig() ? undefined : `no ${SERVICE_WORKER_TSCONFIG}`)
 	},
 	{ name: 'lint', title: 'ESLint', tool: 'eslint', args: ['--max-warnings', '0', '.'] },
+	{
+		// Unused files, exports and dependencies (knip.jsonc); unused message keys are a unit test.
+		name: 'knip',
+		title: 'knip (dead code)',
+		tool: 'knip',
+		args: ['--no-progress']
+	},
 	{ name: 'format', title: 'Prettier', tool: 'prettier', args: ['--check', '.'] },
 	{
 		name: 'unit',
-		title: 'Vitest (unit, stand-in, database)',
+		title: 'Vitest (unit, offline, stand-in, database, security)',
 		tool: 'vitest',
 		args: ['run'],
 		before: startPostgresLane

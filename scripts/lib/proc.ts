@@ -102,13 +102,3 @@ export function capture(command: string, args: readonly string[]): string | unde
 	if (result.error || result.status !== 0) return undefined;
 	return result.stdout.trim();
 }
-
-/** Whether `command` is on PATH (no shell). */
-export function onPath(command: string): string | undefined {
-	for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-		if (!dir) continue;
-		const candidate = join(dir, command);
-		if (existsSync(candidate)) return candidate;
-	}
-	return undefined;
-}

@@ -3,7 +3,7 @@
 // first use by a scanner page), answers every
 // navigation with the SPA fallback so the app opens offline, and keeps the last runtime
 // config. It never touches API calls (/rest/, /auth/, other origins) and never carries the write
-// path: the outbox is flushed by the page (DESIGN.md §3).
+// path: the outbox is flushed by the page (docs/decisions.md §1).
 //
 // Updates: a new worker waits. The page shows "new version available"; applying it takes the
 // outbox flush lock (no upload mid-flight), posts SKIP_WAITING and reloads on controllerchange.

@@ -2,8 +2,7 @@
 // PGlite or PostgreSQL. See server.ts for the options.
 export { startStandIn } from './server.ts';
 export type { StandIn, StandInOptions } from './server.ts';
-export type { Backend, BackendOptions, Tx, TransactionOptions } from './backend.ts';
+export type { Backend, BackendOptions } from './backend.ts';
 export { openBackend } from './backend.ts';
 export { migrate } from './migrate.ts';
-export type { MigrateOptions, MigrateResult } from './migrate.ts';
 export { DEFAULT_JWT_SECRET, apiKeys, signJwt, verifyJwt } from './keys.ts';

@@ -1,4 +1,4 @@
-// Who sees what (promise 4 of docs/invariants.md), on every back end that runs here: RLS on every table,
+// Who sees what (docs/invariants.md, promise 4), on every back end that runs here: RLS on every table,
 // the API's privileges, and the row sets of the roles of the demo union.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { anon, as, asOwner, demo, lanes, sqlState, user, type SeededDatabase } from './support.ts';

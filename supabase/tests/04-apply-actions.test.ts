@@ -1,4 +1,4 @@
-// The outbox's server contract (docs/offline-and-checkin.md, "Writes: the outbox"): apply_actions applies each
+// The outbox's server contract (docs/decisions.md §2–4, §10): apply_actions applies each
 // client action exactly once. Titles carry the catalogue ids; invariant I2 (at most one ledger
 // row and one effect per action id) is asserted throughout.
 import { randomUUID } from 'node:crypto';

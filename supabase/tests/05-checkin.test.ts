@@ -1,6 +1,6 @@
 // Check-in at the venue through apply_actions: scans, by hand, walk-ins, undo (add-wins), the
-// counter and the conflict inbox. Titles carry the ids of the abuse (A*) and fault (T*) cases of
-// tests/security/catalogue.ts.
+// counter and the conflict inbox. Titles carry the abuse catalogue ids (A*) and the fault catalogue ids (T*)
+// of docs/decisions.md §10.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {

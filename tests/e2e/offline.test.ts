@@ -1,4 +1,4 @@
-// The offline engine end to end (research/offline-sync.md §4.C): the built app with its service
+// The offline engine end to end (the fault catalogue, docs/decisions.md §10): the built app with its service
 // worker, served by scripts/start.ts with a fresh stand-in. Sign-ups and cancels go through the
 // real pages (the detail page's buttons); the `?e2e` test hook (window.__unionOutbox) is used to
 // read the outbox's rows and, in the engine-only tests, to enqueue directly.

@@ -1,4 +1,4 @@
-// The client outbox against the fault catalogue (research/offline-sync.md §4.A, T01–T20), on
+// The client outbox against the fault catalogue (docs/decisions.md §10, T01–T20), on
 // fake-indexeddb. Every test asserts the invariants it can see: I1 (nothing saved is lost),
 // I2 (at most one effect per action id), I4 (never sent under another user's token).
 import { forceCloseDatabase } from 'fake-indexeddb';

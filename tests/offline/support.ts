@@ -23,10 +23,6 @@ export function activityId(n: number): string {
 	return `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
 }
 
-export function freshDatabase(): OfflineDatabase {
-	return new OfflineDatabase({ name: `test-${randomUUID()}` });
-}
-
 /** The server side of apply_actions: a ledger by id, one effect per new id, replays answered. */
 export class FakeServer {
 	readonly ledger = new Map<

@@ -1,4 +1,4 @@
-// The abuse catalogue (research/code-style-and-security.md B.6), automated against the real app:
+// The abuse catalogue (docs/decisions.md §10), automated against the real app:
 // migrations + demo seed behind the local stand-in, reached over HTTP with supabase-js as the
 // personas an attacker could be. Each title starts with its catalogue ids; tests/security/
 // catalogue.ts lists where every id is covered, and a test there checks the titles exist.

@@ -1,6 +1,5 @@
-// The single source of the security summary: every case of the abuse catalogue (A1–G4,
-// research/code-style-and-security.md B.6) and of the fault catalogue (T01–T46,
-// research/offline-sync.md §4), with where it is tested or why it is not. `npm test` prints it
+// The single source of the security summary: every case of the abuse catalogue (A1–G4) and of
+// the fault catalogue (T01–T46), both described in docs/decisions.md §10, with where it is tested or why it is not. `npm test` prints it
 // (scripts/security-summary.ts); tests/security/catalogue.test.ts checks that every `automated`
 // id is a test-title prefix somewhere and every `referenced` test exists, so the table cannot lie.
 
@@ -100,7 +99,7 @@ export const CATALOGUE: CatalogueCase[] = [
 		title: 'Revoked token',
 		status: 'automated',
 		where: [at(ABUSE, 'A8 ')],
-		why: 'design: an offline scan is a fact, so a cancelled ticket is recorded flagged for the office to review (DESIGN.md §4.7)'
+		why: 'design: an offline scan is a fact, so a cancelled ticket is recorded flagged for the office to review (docs/decisions.md §6)'
 	},
 	{
 		id: 'A9',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { translate } from '#lib/i18n/translate.ts';
+import { fill } from '#lib/i18n/translate.ts';
 import {
 	AppError,
 	authErrorKind,
@@ -128,7 +128,7 @@ describe('R16 unexpected server errors', () => {
 		expect(missingTable.kind).toBe('server');
 		expect(missingTable.code).toBe('42P01');
 		const text = errorMessage(missingTable);
-		expect(translate('zh-CN', text.key, text.params)).toBe(
+		expect(fill('zh-CN', text.key, text.params)).toBe(
 			'服务器出错（代码 42P01），请截图或把代码告诉管理员。'
 		);
 		for (const [code, status] of [

@@ -1,7 +1,7 @@
 // The office's activity, roster and staff functions (supabase/migrations/*_office*.sql), parsed
-// for the screens. Names follow the office migration; see api.ts for the calling convention.
+// for the screens. Names follow the office migration; office-rpc.ts has the calling convention.
 import type { UnionClient } from '#lib/data/client.ts';
-import { bool, num, numOrNull, officeRpc, rows, str, strOrNull, type Row } from './office-rpc.ts';
+import { num, numOrNull, officeRpc, rows, str, strOrNull, type Row } from './office-rpc.ts';
 
 export interface UnitOption {
 	id: string;
@@ -254,4 +254,4 @@ export async function recordPaperAttendance(
 	return num((answer ?? {}) as Row, 'recorded');
 }
 
-export { bool, num, str, strOrNull, type Row };
+export { num, str, strOrNull, type Row };

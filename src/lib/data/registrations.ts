@@ -6,7 +6,6 @@ import {
 } from '#lib/domain/activity.ts';
 import type { MyRegistration, Registration, SignUpResult } from '#lib/domain/activity-detail.ts';
 import type { UnionClient } from './client.ts';
-import type { Json } from './database.types.ts';
 import { AppError } from './errors.ts';
 import {
 	asArray,
@@ -106,30 +105,6 @@ export interface SignUpRequest {
 	sessionId: string | null;
 	guestNames: string[];
 	answers: Record<string, unknown>;
-}
-
-/** Signs the member up; the server applies every rule and answers with the outcome. */
-export async function signUp(client: UnionClient, request: SignUpRequest): Promise<SignUpResult> {
-	return parseSignUpResult(
-		await callRpc(client, 'sign_up', {
-			activity_id: request.activityId,
-			guest_names: request.guestNames,
-			// Checked by the form's zod schema; JSON in any case.
-			answers: request.answers as Json,
-			...(request.sessionId === null ? {} : { session_id: request.sessionId })
-		})
-	);
-}
-
-export async function cancelRegistration(
-	client: UnionClient,
-	activityId: string
-): Promise<Registration> {
-	const row = asObject(
-		await callRpc(client, 'cancel_registration', { activity_id: activityId }),
-		'cancel_registration'
-	);
-	return parseRegistration(row.registration);
 }
 
 /** All my registrations with their activity's essentials, latest activity first. */

@@ -1,4 +1,4 @@
-// Property test of the capacity rule (DESIGN.md §4 invariant 3) as a TS model of what the
+// Property test of the capacity rule (docs/invariants.md, promise 3) as a TS model of what the
 // server does (supabase/migrations/*_signup.sql: admit while seats last, guests count, waitlist
 // in order, promotion on cancel without overtaking), checked with the app's own seat arithmetic
 // (seatsLeft). tests/security/properties.test.ts runs random sequences against the database too.

@@ -1,4 +1,4 @@
-// Check-in at the door, the pure part (DESIGN.md §4–6, research/offline-sync.md §3.5, §3.8):
+// Check-in at the door, the pure part (docs/decisions.md §6, docs/offline-and-checkin.md):
 // canonicalising a scanned value (A15), judging it against the downloaded roster plus this
 // phone's own actions (a verdict never waits for the network), the counter overlay, add-wins
 // undo targets and the by-hand search. No IndexedDB, no Svelte, no network; callers pass clocks.

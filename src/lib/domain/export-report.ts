@@ -1,4 +1,4 @@
-// Participation figures (DESIGN.md §7) as the exports and the yearly summary need them. The
+// Participation figures (docs/figures.md) as the exports and the yearly summary need them. The
 // server computes every figure (`report_participation`); this module only lays them out: the
 // columns of each grouping's sheet, with Chinese headers, and the summary paragraph in Chinese
 // for the union's work report (工会工作报告).

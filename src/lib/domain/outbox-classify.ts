@@ -1,4 +1,4 @@
-// How the flusher reads the outcome of one apply_actions call (research/offline-sync.md §3.6),
+// How the flusher reads the outcome of one apply_actions call (docs/decisions.md §4),
 // and how long it waits before the next one. Pure: the transport reports what happened, this
 // decides what it means.
 import type { ApplyResponse, ErrorKind } from './outbox.ts';

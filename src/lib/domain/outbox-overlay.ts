@@ -1,4 +1,4 @@
-// Server truth plus the phone's own actions on top (research/offline-sync.md §3.8). Pages show
+// Server truth plus the phone's own actions on top (docs/decisions.md §5). Pages show
 // `overlayRegistration(...)` instead of the bare server row, so a sign-up saved offline shows as
 // pending, and an acked one neither flickers back nor counts twice before the next read.
 import { REGISTRATION_STATUSES, type RegistrationStatus } from './activity.ts';
@@ -114,13 +114,4 @@ export function overlayRegistration(
 		problem,
 		seatDelta: seats(status, guestCount) - seats(server.status, server.guestCount)
 	};
-}
-
-/** Activity ids with an unsynced action of this user, for list badges ("pending"). */
-export function pendingActivities(rows: readonly OutboxRow[], userId: string): Set<string> {
-	return new Set(
-		rows
-			.filter((row) => row.userId === userId && row.status === 'pending' && isRegistrationKind(row))
-			.map((row) => row.activityId)
-	);
 }

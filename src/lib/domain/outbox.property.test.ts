@@ -1,4 +1,4 @@
-// Property tests of the outbox state machine (research/offline-sync.md §4 invariants): random
+// Property tests of the outbox state machine (the outbox invariants, docs/decisions.md §10): random
 // interleavings of enqueues, user switches and flushes whose answers fail in every way the
 // catalogue lists (lost after commit, network error, retry, missing results, rejections) never
 // lose an action (I1), never apply one twice (I2) and never send one under another user (I4).

@@ -1,4 +1,4 @@
-// The outbox's pure core (DESIGN.md §5, research/offline-sync.md §3.2–3.7): what an action is,
+// The outbox's pure core (docs/decisions.md §2–4): what an action is,
 // how a stored row looks, how old rows are upcast, and how the server's answer settles a batch.
 // No IndexedDB, no network, no clocks: the callers pass `now`.
 /** The payload schema version every new action is written with. */

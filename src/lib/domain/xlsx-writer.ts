@@ -23,7 +23,7 @@ import {
 } from './xlsx-xml.ts';
 
 export { sheetHead };
-export type { XlsxColumn, XlsxSheet, XlsxSheetHead } from './xlsx-xml.ts';
+export type { XlsxSheet, XlsxSheetHead } from './xlsx-xml.ts';
 
 export type Level = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
 

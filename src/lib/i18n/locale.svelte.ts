@@ -1,6 +1,7 @@
 import { errorMessage, isRefusalReason } from '#lib/data/errors.ts';
 import {
 	DEFAULT_LOCALE,
+	fill,
 	isDictionaryLoaded,
 	isLocale,
 	loadDictionary,
@@ -8,7 +9,7 @@ import {
 	type Locale,
 	type MessageKey,
 	type MessagePart,
-	type MessageParams
+	type ParamsArgs
 } from './translate.ts';
 
 const STORAGE_KEY = 'union-activities.locale';
@@ -77,8 +78,8 @@ class LocaleState {
 export const locale = new LocaleState();
 
 /** Translates in the current locale; reading `locale.current` makes templates re-render on switch. */
-export function t(key: MessageKey, params?: MessageParams): string {
-	return translate(locale.current, key, params);
+export function t<Key extends MessageKey>(key: Key, ...params: ParamsArgs<Key>): string {
+	return translate(locale.current, key, ...params);
 }
 
 interface DescribableError {
@@ -97,5 +98,5 @@ export function errorText(error: DescribableError): string {
 		return locale.current === 'zh-CN' ? error.serverMessage.zh : error.serverMessage.en;
 	}
 	const { key, params } = errorMessage(error);
-	return t(key, params);
+	return fill(locale.current, key, params);
 }

@@ -6,14 +6,12 @@ export const en: Record<CoreMessageKey, string> = {
 	'app.loading': 'Loading…',
 	'app.skipToContent': 'Skip to main content',
 
-	'language.label': 'Language',
 	'language.switchTo': '中文',
 	'language.switchToLabel': '切换到中文',
 
 	'config.title': 'The app configuration could not be read',
 	'config.body':
 		'The configuration file /config.json is missing or invalid. Please contact the union office or the system administrator.',
-	'config.detail': 'Details: {detail}',
 	'config.retry': 'Try again',
 
 	'login.title': 'Sign in',
@@ -313,24 +311,18 @@ export const en: Record<CoreMessageKey, string> = {
 	'sync.syncing': 'Syncing {count}…',
 	'sync.offline': 'Offline · {count} saved on this phone',
 	'sync.offlineIdle': 'Offline',
-	'sync.allSynced': 'All synced',
 	'sync.allSyncedAt': 'All synced · {time}',
 	'sync.authRequired': 'Sign in to upload {count}',
 	'sync.attention': '{count} needs attention',
 	'sync.error': 'Sync problem, retrying automatically · {count} waiting',
 	'sync.syncNow': 'Sync now',
 	'sync.signIn': 'Sign in',
-	'sync.details': 'Details',
-	'sync.savedOnPhone': 'Saved on this phone',
 	'sync.notSaved':
 		'Not saved: storage on this phone is unavailable or full. Try again, or when online.',
 	'sync.noStorage':
 		'This phone cannot keep offline work (private browsing or a browser restriction). Actions taken offline are not saved; please act when online.',
-	'sync.offlineNoStorage':
-		'You are offline and this phone cannot keep offline work. Try again when online.',
 	'sync.storageLost':
 		'The offline data on this phone was cleared (for example with the browser’s data): {count} actions not yet uploaded are lost. Please do them again.',
-	'sync.parked': '{count} actions on this phone wait for their account to sign in',
 	'item.pending': 'Waiting to upload',
 	'item.synced': 'Synced',
 	'item.rejected': 'Not accepted',
@@ -358,12 +350,6 @@ export const en: Record<CoreMessageKey, string> = {
 	'update.applying': 'Updating…',
 	'update.later': 'Later',
 	'update.waitSync': 'Updating after sync',
-	'update.blocked': 'Close the other tabs of this app to finish the update.',
-	'age.justNow': 'Just updated',
-	'age.minutes': 'Data from {count} min ago',
-	'age.hours': 'Data from {count} h ago',
-	'age.days': 'Data from {count} days ago',
-	'age.offlineData': 'Offline · showing {age}',
 	'phase.idle': 'Idle',
 	'phase.syncing': 'Syncing',
 	'phase.offline': 'Offline',

@@ -29,7 +29,15 @@ describe('translate', () => {
 
 	it('leaves an unknown placeholder visible rather than printing "undefined"', async () => {
 		await loadDictionary('en');
+		// @ts-expect-error the types refuse a missing parameter; this is what happens if one slips by
 		expect(translate('en', 'home.greeting')).toBe('Hello, {name}');
+	});
+
+	it('has the same keys in both languages', () => {
+		expect(Object.keys(en).sort()).toEqual(Object.keys(zhCN).sort());
+		expect(Object.keys(enMore).sort()).toEqual(Object.keys(zhCNMore).sort());
+		const core = new Set(Object.keys(zhCN));
+		expect(Object.keys(zhCNMore).filter((key) => core.has(key))).toEqual([]);
 	});
 
 	it('has the same placeholders in both languages', () => {

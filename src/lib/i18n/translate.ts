@@ -1,4 +1,4 @@
-import type { MoreMessageKey } from './messages.more.zh-CN.ts';
+import type { MoreMessageKey, zhCNMore } from './messages.more.zh-CN.ts';
 import { zhCN, type CoreMessageKey } from './messages.zh-CN.ts';
 
 export type MessageKey = CoreMessageKey | MoreMessageKey;
@@ -8,6 +8,30 @@ export type Locale = (typeof LOCALES)[number];
 export const DEFAULT_LOCALE: Locale = 'zh-CN';
 
 export type MessageParams = Record<string, string | number>;
+
+/** The Chinese templates are the reference: their {placeholders} are the parameters of each key. */
+type Templates = typeof zhCN & typeof zhCNMore;
+
+/** The names between braces in a template: `'{left} / {capacity}'` gives `'left' | 'capacity'`. */
+type PlaceholdersIn<Template> = Template extends `${string}{${infer Name}}${infer Rest}`
+	? Name | PlaceholdersIn<Rest>
+	: never;
+
+/** Exactly the parameters a key's template names: a missing, extra or misspelled one is a type error. */
+export type ParamsOf<Key extends MessageKey> = Record<
+	PlaceholdersIn<Templates[Key]>,
+	string | number
+>;
+
+/**
+ * The arguments after the key: none for a template without placeholders, else its parameters.
+ * Distributes over a union of keys (a key chosen at run time), which accepts any one key's form.
+ */
+export type ParamsArgs<Key extends MessageKey> = Key extends MessageKey
+	? [PlaceholdersIn<Templates[Key]>] extends [never]
+		? []
+		: [params: ParamsOf<Key>]
+	: never;
 
 /**
  * The words come in parts, each fetched when first wanted, to keep the first page's JavaScript
@@ -68,7 +92,19 @@ export function isLocale(value: unknown): value is Locale {
  * Looks a message up and fills its {placeholders}; an unknown placeholder stays visible. Words
  * not arrived yet in that locale come in Chinese; a key of a part never fetched shows as itself.
  */
-export function translate(locale: Locale, key: MessageKey, params?: MessageParams): string {
+export function translate<Key extends MessageKey>(
+	locale: Locale,
+	key: Key,
+	...[params]: ParamsArgs<Key>
+): string {
+	return fill(locale, key, params);
+}
+
+/**
+ * `translate` for a key and parameters known only at run time (an error's wording, chosen by its
+ * kind): not checked by the types, so keep it to those.
+ */
+export function fill(locale: Locale, key: MessageKey, params?: MessageParams): string {
 	const template = dictionaries[locale][key] ?? dictionaries['zh-CN'][key] ?? key;
 	if (params === undefined) return template;
 	return template.replace(/\{(\w+)\}/g, (whole, name: string) => {

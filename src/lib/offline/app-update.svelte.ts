@@ -1,4 +1,4 @@
-// The "new version available" flow (research §3.12). A new service worker waits; applying it
+// The "new version available" flow (docs/decisions.md §9). A new service worker waits; applying it
 // first takes the outbox flush lock, so no upload is in flight when the page reloads, then asks
 // the worker to take over (SKIP_WAITING) and reloads once it controls the page. Without service
 // workers (WeChat's in-app browser, plain http) there is simply never an update to offer.

@@ -1,4 +1,4 @@
-// The read cache (DESIGN.md §3: reads are snapshots cached in IndexedDB). Network first: a read
+// The read cache (docs/offline-and-checkin.md, "Reads: snapshots": cached in IndexedDB). Network first: a read
 // that works refreshes the cache; a read that fails for lack of network (or a server hiccup)
 // answers with the last snapshot of *this user* and when it was taken, so the page can say how
 // old it is. A refused read (signed out, forbidden) is never papered over with cached data.

@@ -117,7 +117,7 @@ export class OfflineDatabase {
 				upgrade(database, oldVersion, _newVersion, transaction) {
 					if (oldVersion < 1) {
 						const meta = database.createObjectStore('meta');
-						// The device id: random per install, never per tab (research §3.2).
+						// The device id: random per install, never per tab (docs/decisions.md §2).
 						void meta.put(crypto.randomUUID(), 'deviceId');
 						void meta.put(1, 'nextSeq');
 						const outbox = database.createObjectStore('outbox', { keyPath: 'id' });
@@ -155,7 +155,7 @@ export class OfflineDatabase {
 }
 
 /**
- * Writes and reads back a value (research §3.11): in private modes IndexedDB may exist and still
+ * Writes and reads back a value (docs/decisions.md §9): in private modes IndexedDB may exist and still
  * refuse writes. False means this phone cannot keep offline work.
  */
 export async function probeStorage(database: OfflineDatabase): Promise<boolean> {

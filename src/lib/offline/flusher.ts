@@ -1,4 +1,4 @@
-// The flusher (research §3.6): sends the signed-in user's pending actions, one activity's batch at
+// The flusher (docs/decisions.md §4): sends the signed-in user's pending actions, one activity's batch at
 // a time in sequence order, from the page, in one tab at a time. Triggers: start, `online`,
 // return to the foreground, each enqueue, "Sync now", and a timer while anything is pending.
 // Backoff with full jitter and Retry-After; 401 → one refresh; a refused refresh → auth_required

@@ -1,4 +1,4 @@
-// One flusher at a time across all tabs of the app (research §3.4): the Web Lock "outbox-flush"
+// One flusher at a time across all tabs of the app (docs/decisions.md §3): the Web Lock "outbox-flush"
 // where the browser has Web Locks (Safari ≥ 15.4, all current engines), else a lease row in
 // IndexedDB that expires if its tab dies.
 import type { FlushLease, OfflineDatabase } from './db.ts';

@@ -37,13 +37,3 @@ export function agoText(fetchedAt: number, now: number = Date.now()): string {
 export function offlineAgeText(fetchedAt: number, now: number = Date.now()): string {
 	return t('age.offlineUpdated', { ago: agoText(fetchedAt, now) });
 }
-
-/** "Data from 3 h ago" for a read's timestamp. */
-export function ageText(fetchedAt: number, now: number = Date.now()): string {
-	const minutes = Math.floor((now - fetchedAt) / 60_000);
-	if (minutes < 1) return t('age.justNow');
-	if (minutes < 60) return t('age.minutes', { count: minutes });
-	const hours = Math.floor(minutes / 60);
-	if (hours < 48) return t('age.hours', { count: hours });
-	return t('age.days', { count: Math.floor(hours / 24) });
-}

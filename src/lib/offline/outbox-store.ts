@@ -1,4 +1,4 @@
-// The durable outbox (DESIGN.md §5, research §3.2): every action is written in one strict
+// The durable outbox (docs/decisions.md §2): every action is written in one strict
 // readwrite transaction, with its per-device sequence number allocated in that same
 // transaction, before the UI may say "saved on this phone". Rows are only ever read and sent
 // for their owner. Other tabs hear about changes over a BroadcastChannel.
@@ -15,7 +15,7 @@ import { upcastRow, validatePayload } from '#lib/domain/outbox-validation.ts';
 import type { OfflineDatabase } from './db.ts';
 import { OutboxWriteError, type OutboxWriteErrorKind } from './errors.ts';
 
-export { OutboxWriteError, type OutboxWriteErrorKind } from './errors.ts';
+export { OutboxWriteError } from './errors.ts';
 
 export const OUTBOX_CHANNEL = 'union-outbox';
 /** Acked rows are kept this long for the "recent" list and overlay retirement, then removed. */

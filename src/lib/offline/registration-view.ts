@@ -1,6 +1,6 @@
 // What the member's pages make of their own sign-up and cancel actions: the server's answer to
 // one action (for the outcome panel), and which registration generation a cancel queued now is
-// meant for (so a stale queued cancel never cancels a newer sign-up, DESIGN.md §5).
+// meant for (so a stale queued cancel never cancels a newer sign-up, docs/decisions.md §5).
 import { REGISTRATION_STATUSES, type RegistrationStatus } from '#lib/domain/activity.ts';
 import { isActiveRegistration } from '#lib/domain/activity-detail.ts';
 import { bySeq, type OutboxRow } from '#lib/domain/outbox.ts';

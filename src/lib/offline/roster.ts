@@ -1,4 +1,4 @@
-// The check-in roster on the phone (DESIGN.md §5: downloaded before the doors open, refreshed
+// The check-in roster on the phone (docs/decisions.md §6: downloaded before the doors open, refreshed
 // whenever online): kept in the read cache (IndexedDB, per user, wiped at sign-out, since it is
 // personal data), with its age, and the hashes of scanned secrets memoised so this phone's
 // queued scans can be matched against it without keeping any secret outside the outbox.
@@ -31,11 +31,6 @@ export function storedRoster(
 	activityId: string
 ): Promise<CachedRead<Roster> | null> {
 	return port.cachedValue<Roster>(userId, rosterKey(activityId));
-}
-
-/** Minutes since the roster was downloaded (for "名单 3 分钟前更新"). */
-export function rosterAgeMinutes(fetchedAt: number, now: number): number {
-	return Math.max(0, Math.floor((now - fetchedAt) / 60_000));
 }
 
 /** SHA-256 of secrets, memoised: a ticket scanned again costs nothing. */

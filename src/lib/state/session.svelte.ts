@@ -152,7 +152,7 @@ export class SessionState {
 		this.phase = 'loading_profile';
 		this.profileError = null;
 		try {
-			// Offline, the last profile this phone saw for this account (DESIGN §3: cached reads).
+			// Offline, the last profile this phone saw for this account (cached reads, docs/offline-and-checkin.md).
 			const userId = this.session?.user.id;
 			// Signed out meanwhile (another tab): no whoami without a token, it could only fail.
 			if (userId === undefined && (await this.client.auth.getSession()).data.session === null) {

@@ -465,7 +465,7 @@ export class SyncState {
 		}
 	}
 
-	/** navigator.storage.persist() once per sign-in (research §3.11). */
+	/** navigator.storage.persist() once per sign-in (docs/decisions.md §9). */
 	async #askPersistence(): Promise<void> {
 		if (this.#persistAsked || typeof navigator === 'undefined') return;
 		this.#persistAsked = true;
