@@ -29,9 +29,7 @@ const participationRow = {
 };
 
 function without(row: Record<string, unknown>, key: string): Record<string, unknown> {
-	const copy = { ...row };
-	delete copy[key];
-	return copy;
+	return Object.fromEntries(Object.entries(row).filter(([name]) => name !== key));
 }
 
 function renamed(row: Record<string, unknown>, from: string, to: string) {

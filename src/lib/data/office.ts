@@ -3,7 +3,7 @@
 import type { UnionClient } from '#lib/data/client.ts';
 import { count, nullableCount, parseAnswer, z } from './answer.ts';
 import { parseParticipation } from './reports.ts';
-import { callRpc } from './rpc.ts';
+import { callRpc, callRpcWithNulls } from './rpc.ts';
 
 export interface UnitOption {
 	id: string;
@@ -209,15 +209,14 @@ export async function generateSessions(
 	id: string,
 	plan: SessionPlan
 ): Promise<number> {
-	const answer = await callRpc(client, 'generate_sessions', {
+	const answer = await callRpcWithNulls(client, 'generate_sessions', {
 		activity_id: id,
 		from_date: plan.firstDay,
 		to_date: plan.lastDay,
 		weekdays: plan.weekdays,
 		start_time: plan.startTime,
 		end_time: plan.endTime,
-		// null: no limit per session (the generated types do not say an argument may be null).
-		capacity: plan.capacity as number
+		capacity: plan.capacity
 	});
 	return parseAnswer(z.looseObject({ created: count }), answer, 'generate_sessions').created;
 }

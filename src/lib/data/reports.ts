@@ -5,7 +5,7 @@ import type { UnionClient } from '#lib/data/client.ts';
 import type { FigureRow, Figures, Grouping } from '#lib/domain/export-report.ts';
 import { count, nullableCount, nullableRate, parseAnswer, z } from './answer.ts';
 import { AppError } from './errors.ts';
-import { callRpc } from './rpc.ts';
+import { callRpc, callRpcWithNulls } from './rpc.ts';
 
 export interface Period {
 	start: string;
@@ -137,13 +137,12 @@ export async function fetchDrilldown(
 	groupBy: Grouping | 'total',
 	groupKey: string | null
 ): Promise<DrillPerson[]> {
-	const answer = await callRpc(client, 'report_drilldown', {
+	const answer = await callRpcWithNulls(client, 'report_drilldown', {
 		period_start: period.start,
 		period_end: period.end,
 		figure,
 		group_by: groupBy,
-		// null: the whole period's total (the generated types do not say that a uuid may be null).
-		group_key: groupKey as string,
+		group_key: groupKey,
 		row_limit: 2000
 	});
 	return parseDrilldown(answer);
@@ -151,6 +150,7 @@ export async function fetchDrilldown(
 
 export async function fetchSummaryText(client: UnionClient, year: number): Promise<string> {
 	const answer = await callRpc(client, 'report_summary_text', { year });
-	if (typeof answer !== 'string') throw new AppError('bad_response', 'report_summary_text: not text');
+	if (typeof answer !== 'string')
+		throw new AppError('bad_response', 'report_summary_text: not text');
 	return answer;
 }
