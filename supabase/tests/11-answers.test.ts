@@ -11,6 +11,15 @@ import {
 	parseRegistrations,
 	parseStaff
 } from '../../src/lib/data/office.ts';
+import { parseActivityRow } from '../../src/lib/data/activities.ts';
+import { parseActivityDetail } from '../../src/lib/data/activity-detail.ts';
+import {
+	parseColleaguePage,
+	parseGroupRegistrations,
+	parseSignupActivities
+} from '../../src/lib/data/liaison.ts';
+import { parseWhoami } from '../../src/lib/data/me.ts';
+import { parseMyRegistration } from '../../src/lib/data/registrations.ts';
 import { parseDrilldown, parseParticipation } from '../../src/lib/data/reports.ts';
 import { parseRosterImport, parseUnitImport } from '../../src/lib/data/roster.ts';
 import {
@@ -18,7 +27,15 @@ import {
 	parseRosterCsv,
 	toImportPayload
 } from '../../src/lib/domain/roster-import.ts';
-import { as, asOwner, demo, lanes, type SeededDatabase } from './support.ts';
+import {
+	as,
+	asOwner,
+	demo,
+	lanes,
+	linkAllMembers,
+	type Caller,
+	type SeededDatabase
+} from './support.ts';
 
 const root = join(import.meta.dirname, '../..');
 const GROUPINGS = ['total', 'unit', 'category', 'month', 'activity'] as const;
@@ -147,5 +164,67 @@ describe.each(lanes())('answers parse on $name', (lane) => {
 		);
 		expect(parsed.lines.map((line) => line.action)).toEqual(['update', 'insert', 'reject']);
 		expect(parsed.lines[0]!.changes).toEqual(['name']);
+	});
+});
+
+describe.each(lanes())('a member’s answers parse on $name', (lane) => {
+	let db: SeededDatabase;
+	const employee = demo('employee');
+	const organizer = demo('organizer');
+
+	beforeAll(async () => {
+		db = await lane.open();
+		await linkAllMembers(db.backend);
+	});
+
+	afterAll(async () => {
+		await db.close();
+	});
+
+	const answerAs = (caller: Caller, sql: string, params: (string | null)[] = []) =>
+		as(db.backend, caller, async (tx) => {
+			const [row] = await tx.query<{ result: unknown }>(`select ${sql} as result`, params);
+			return row!.result;
+		});
+
+	test('whoami, list_activities, get_activity and list_my_registrations parse', async () => {
+		expect(parseWhoami(await answerAs(employee, 'public.whoami()')).member).not.toBeNull();
+		const activities = (await answerAs(
+			employee,
+			`(select coalesce(jsonb_agg(to_jsonb(r)), '[]'::jsonb) from public.list_activities() r)`
+		)) as unknown[];
+		expect(activities.length).toBeGreaterThan(0);
+		const parsed = activities.map(parseActivityRow);
+		for (const activity of parsed.slice(0, 5)) {
+			const detail = parseActivityDetail(
+				await answerAs(employee, 'public.get_activity($1::uuid)', [activity.id])
+			);
+			expect(detail.id).toBe(activity.id);
+		}
+		const mine = await answerAs(employee, 'public.list_my_registrations()');
+		expect(Array.isArray(mine)).toBe(true);
+		for (const value of mine as unknown[]) parseMyRegistration(value);
+	});
+
+	test('the 代报名 lists parse (an organizer)', async () => {
+		const activities = parseSignupActivities(
+			await answerAs(
+				organizer,
+				`(select coalesce(jsonb_agg(to_jsonb(r)), '[]'::jsonb) from public.list_signup_activities() r)`
+			)
+		);
+		expect(activities.length).toBeGreaterThan(0);
+		const id = activities[0]!.id;
+		const page = parseColleaguePage(
+			await answerAs(organizer, `public.list_signup_members('', 0, 50, $1::uuid)`, [id])
+		);
+		expect(page.members.length).toBeGreaterThan(0);
+		parseGroupRegistrations(
+			await answerAs(
+				organizer,
+				`(select coalesce(jsonb_agg(to_jsonb(r)), '[]'::jsonb) from public.list_signup_registrations($1::uuid) r)`,
+				[id]
+			)
+		);
 	});
 });
