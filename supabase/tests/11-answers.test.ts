@@ -15,11 +15,12 @@ import { parseActivityRow } from '../../src/lib/data/activities.ts';
 import { parseActivityDetail } from '../../src/lib/data/activity-detail.ts';
 import {
 	parseColleaguePage,
+	parseBehalf,
 	parseGroupRegistrations,
 	parseSignupActivities
 } from '../../src/lib/data/liaison.ts';
 import { parseWhoami } from '../../src/lib/data/me.ts';
-import { parseMyRegistration } from '../../src/lib/data/registrations.ts';
+import { parseMyRegistration, parseSignUpResult } from '../../src/lib/data/registrations.ts';
 import { parseDrilldown, parseParticipation } from '../../src/lib/data/reports.ts';
 import { parseRosterImport, parseUnitImport } from '../../src/lib/data/roster.ts';
 import {
@@ -204,6 +205,55 @@ describe.each(lanes())('a member’s answers parse on $name', (lane) => {
 		const mine = await answerAs(employee, 'public.list_my_registrations()');
 		expect(Array.isArray(mine)).toBe(true);
 		for (const value of mine as unknown[]) parseMyRegistration(value);
+	});
+
+	test('sign_up answers parse (the first activity the member may sign up for)', async () => {
+		const activities = (
+			(await answerAs(
+				employee,
+				`(select coalesce(jsonb_agg(to_jsonb(r)), '[]'::jsonb) from public.list_activities() r)`
+			)) as unknown[]
+		).map(parseActivityRow);
+		const parsed: string[] = [];
+		for (const activity of activities.filter((a) => a.eligible && a.sessionCount <= 1)) {
+			const answer = await answerAs(employee, 'public.sign_up($1::uuid)', [activity.id]).catch(
+				() => null // refused (closed, full, questions to answer): try the next one
+			);
+			if (answer !== null) parsed.push(parseSignUpResult(answer).outcome);
+			if (parsed.length === 2) break;
+		}
+		expect(parsed.length).toBeGreaterThan(0);
+	});
+
+	test('sign_up_on_behalf answers parse, applied and refused alike', async () => {
+		const activities = parseSignupActivities(
+			await answerAs(
+				organizer,
+				`(select coalesce(jsonb_agg(to_jsonb(r)), '[]'::jsonb) from public.list_signup_activities() r)`
+			)
+		).filter((activity) => activity.sessionCount === 0);
+		const outsider = '00000000-0000-4000-8000-000000000000';
+		const statuses = new Set<string>();
+		for (const activity of activities) {
+			const page = parseColleaguePage(
+				await answerAs(organizer, `public.list_signup_members('', 0, 50, $1::uuid)`, [activity.id])
+			);
+			const free = page.members.filter((member) => member.registrationStatus === null);
+			const ids = [...free.slice(0, 3).map((member) => member.id), outsider];
+			const results = parseBehalf(
+				await answerAs(organizer, 'public.sign_up_on_behalf($1::uuid, $2::uuid[])', [
+					activity.id,
+					`{${ids.join(',')}}`
+				])
+			);
+			expect(results.find((result) => result.memberId === outsider)).toMatchObject({
+				status: 'rejected',
+				code: 'member_not_in_scope'
+			});
+			for (const result of results) statuses.add(result.status);
+			if (statuses.has('applied')) break;
+		}
+		expect([...statuses].sort()).toEqual(['applied', 'rejected']);
 	});
 
 	test('the 代报名 lists parse (an organizer)', async () => {

@@ -137,8 +137,10 @@ export function parseBehalf(answer: unknown): BehalfResult[] {
 	return asArray(object.results, 'results').map((value) => {
 		const row: JsonObject = asObject(value, 'result');
 		const status = readString(row, 'status');
-		const zh = readNullableString(row, 'message_zh');
-		const en = readNullableString(row, 'message_en');
+		// The server's words come with a refusal only.
+		const refused = status !== 'applied' && status !== 'noop';
+		const zh = refused ? readNullableString(row, 'message_zh') : null;
+		const en = refused ? readNullableString(row, 'message_en') : null;
 		return {
 			memberId: readString(row, 'member_id'),
 			status: status === 'applied' || status === 'noop' ? status : 'rejected',
