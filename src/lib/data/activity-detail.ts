@@ -26,6 +26,9 @@ import {
 	readNullableEnum,
 	readNullableInteger,
 	readNullableString,
+	readOptionalInteger,
+	readOptionalString,
+	readPresent,
 	readString,
 	type JsonObject
 } from './parse.ts';
@@ -38,7 +41,7 @@ const MEMBER_TYPES = ['staff', 'contract', 'retired'] as const;
 // Questions are JSON the office wrote: read them with the same defaults the server applies.
 function parseLabel(value: unknown, what: string): LocalizedText {
 	const label = asObject(value, what);
-	return { zh: readString(label, 'zh'), en: readNullableString(label, 'en') ?? '' };
+	return { zh: readString(label, 'zh'), en: readOptionalString(label, 'en') ?? '' };
 }
 
 function readNullableNumber(object: JsonObject, key: string): number | null {
@@ -78,7 +81,7 @@ function parseQuestion(value: unknown, index: number): Question {
 			return {
 				...base,
 				kind,
-				maxLength: readNullableInteger(row, 'max_length') ?? DEFAULT_TEXT_MAX_LENGTH
+				maxLength: readOptionalInteger(row, 'max_length') ?? DEFAULT_TEXT_MAX_LENGTH
 			};
 		case 'number':
 			return {
@@ -132,12 +135,10 @@ export function parseActivityDetail(value: unknown): ActivityDetail {
 		questions: parseQuestions(row.questions),
 		cancelledReason: readNullableString(row, 'cancelled_reason'),
 		waitlistLength: readNullableInteger(row, 'waitlist_length') ?? 0,
-		sessions: asArray(row.sessions ?? [], 'sessions').map(parseSession),
+		sessions: asArray(readPresent(row, 'sessions'), 'sessions').map(parseSession),
 		ineligibleReason: readNullableEnum(row, 'ineligible_reason', INELIGIBLE_REASONS),
 		myRegistration:
-			row.my_registration === null || row.my_registration === undefined
-				? null
-				: parseRegistration(row.my_registration),
+			readPresent(row, 'my_registration') === null ? null : parseRegistration(row.my_registration),
 		serverNow: readDate(row, 'server_now'),
 		version: readNullableInteger(row, 'version')
 	};

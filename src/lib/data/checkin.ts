@@ -8,15 +8,11 @@ import {
 	type Roster,
 	type ServerCounter
 } from '#lib/domain/checkin.ts';
+import { parseAnswer } from './answer.ts';
 import type { UnionClient } from './client.ts';
-import { AppError } from './errors.ts';
 import { callRpc } from './rpc.ts';
 
-function parse<T>(schema: z.ZodMiniType<T>, value: unknown, what: string): T {
-	const parsed = schema.safeParse(value);
-	if (!parsed.success) throw new AppError('bad_response', `${what}: ${parsed.error.message}`);
-	return parsed.data;
-}
+const parse = parseAnswer;
 
 const text = z.string();
 const nullableText = z.nullable(z.string());

@@ -11,6 +11,7 @@ import {
 	readString,
 	type JsonObject
 } from './parse.ts';
+import { readNullableList } from './registrations.ts';
 import { callRpc } from './rpc.ts';
 
 export interface SignupActivity {
@@ -23,15 +24,17 @@ export interface SignupActivity {
 }
 
 export async function listSignupActivities(client: UnionClient): Promise<SignupActivity[]> {
-	const answer = asArray(await callRpc(client, 'list_signup_activities'), 'activities');
-	return answer.map((value) => {
+	return parseSignupActivities(await callRpc(client, 'list_signup_activities'));
+}
+
+export function parseSignupActivities(value: unknown): SignupActivity[] {
+	return asArray(value, 'activities').map((value) => {
 		const row = asObject(value, 'activity');
-		const genders = row.eligible_genders;
 		return {
 			id: readString(row, 'id'),
 			title: readString(row, 'title'),
 			startsAt: readString(row, 'starts_at'),
-			eligibleGenders: Array.isArray(genders) ? genders.map(String) : null,
+			eligibleGenders: readNullableList(row, 'eligible_genders'),
 			sessionCount: readInteger(row, 'session_count')
 		};
 	});
@@ -59,15 +62,18 @@ export async function listSignupMembers(
 	client: UnionClient,
 	options: { query: string; offset: number; activityId: string | null }
 ): Promise<ColleaguePage> {
-	const answer = asObject(
+	return parseColleaguePage(
 		await callRpc(client, 'list_signup_members', {
 			query: options.query,
 			row_offset: options.offset,
 			row_limit: COLLEAGUE_PAGE_SIZE,
 			...(options.activityId === null ? {} : { activity_id: options.activityId })
-		}),
-		'members'
+		})
 	);
+}
+
+export function parseColleaguePage(value: unknown): ColleaguePage {
+	const answer = asObject(value, 'members');
 	return {
 		total: readInteger(answer, 'total'),
 		members: asArray(answer.members, 'members').map((value) => {
@@ -96,11 +102,13 @@ export async function listSignupRegistrations(
 	client: UnionClient,
 	activityId: string
 ): Promise<GroupRegistration[]> {
-	const answer = asArray(
-		await callRpc(client, 'list_signup_registrations', { activity_id: activityId }),
-		'registrations'
+	return parseGroupRegistrations(
+		await callRpc(client, 'list_signup_registrations', { activity_id: activityId })
 	);
-	return answer.map((value) => {
+}
+
+export function parseGroupRegistrations(value: unknown): GroupRegistration[] {
+	return asArray(value, 'registrations').map((value) => {
 		const row = asObject(value, 'registration');
 		return {
 			memberId: readString(row, 'member_id'),
@@ -124,13 +132,15 @@ export interface BehalfResult {
 	serverMessage: { zh: string; en: string } | null;
 }
 
-function parseBehalf(answer: unknown): BehalfResult[] {
+export function parseBehalf(answer: unknown): BehalfResult[] {
 	const object = asObject(answer, 'on behalf');
 	return asArray(object.results, 'results').map((value) => {
 		const row: JsonObject = asObject(value, 'result');
 		const status = readString(row, 'status');
-		const zh = readNullableString(row, 'message_zh');
-		const en = readNullableString(row, 'message_en');
+		// The server's words come with a refusal only.
+		const refused = status !== 'applied' && status !== 'noop';
+		const zh = refused ? readNullableString(row, 'message_zh') : null;
+		const en = refused ? readNullableString(row, 'message_en') : null;
 		return {
 			memberId: readString(row, 'member_id'),
 			status: status === 'applied' || status === 'noop' ? status : 'rejected',

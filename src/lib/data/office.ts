@@ -1,7 +1,9 @@
-// The office's activity, roster and staff functions (supabase/migrations/*_office*.sql), parsed
-// for the screens. Names follow the office migration; office-rpc.ts has the calling convention.
+// The office's activity, roster and staff functions (supabase/schemas/05_roster.sql to 09_activity_editor.sql), each read
+// answer parsed by one strict schema: a missing or renamed column is a 'bad_response', never ''.
 import type { UnionClient } from '#lib/data/client.ts';
-import { num, numOrNull, officeRpc, rows, str, strOrNull, type Row } from './office-rpc.ts';
+import { count, nullableCount, parseAnswer, z } from './answer.ts';
+import { parseParticipation } from './reports.ts';
+import { callRpc, callRpcWithNulls } from './rpc.ts';
 
 export interface UnitOption {
 	id: string;
@@ -21,18 +23,18 @@ const UNIT_KINDS = ['union', 'branch', 'group'];
  */
 export async function listUnits(client: UnionClient): Promise<UnitOption[]> {
 	const year = new Date().getFullYear();
-	const answer = await officeRpc(client, 'report_participation', {
+	const answer = await callRpc(client, 'report_participation', {
 		period_start: `${year}-01-01`,
 		period_end: `${year}-12-31`,
 		group_by: 'unit'
 	});
-	return rows(answer).map((row) => ({
-		id: str(row, 'group_key'),
+	return parseParticipation(answer).map((row) => ({
+		id: row.key,
 		code: '',
-		name: str(row, 'group_label'),
-		parentId: strOrNull(row, 'parent_key'),
-		kind: UNIT_KINDS[Math.min(num(row, 'depth'), 2)] ?? 'group',
-		depth: num(row, 'depth')
+		name: row.label,
+		parentId: row.parentKey,
+		kind: UNIT_KINDS[Math.min(row.depth, 2)] ?? 'group',
+		depth: row.depth
 	}));
 }
 
@@ -43,7 +45,6 @@ export interface OfficeActivity {
 	status: string;
 	startsAt: string;
 	endsAt: string;
-	place: string;
 	capacity: number | null;
 	seatsTaken: number;
 	ownerUnitName: string;
@@ -51,31 +52,47 @@ export interface OfficeActivity {
 	registered: number;
 	waitlisted: number;
 	pending: number;
-	sessionCount: number;
 }
 
-export function parseOfficeActivity(row: Row): OfficeActivity {
-	return {
-		id: str(row, 'id'),
-		title: str(row, 'title'),
-		category: str(row, 'category'),
-		status: str(row, 'status'),
-		startsAt: str(row, 'starts_at'),
-		endsAt: str(row, 'ends_at'),
-		place: str(row, 'place'),
-		capacity: numOrNull(row, 'capacity'),
-		seatsTaken: num(row, 'seats_taken'),
-		ownerUnitName: str(row, 'owner_unit_name'),
-		admission: str(row, 'admission'),
-		registered: num(row, 'registered'),
-		waitlisted: num(row, 'waitlisted'),
-		pending: num(row, 'pending_approval'),
-		sessionCount: num(row, 'session_count')
-	};
+/** One activity of `list_managed_activities`. */
+const ManagedActivity = z.object({
+	id: z.string(),
+	title: z.string(),
+	category: z.string(),
+	status: z.string(),
+	starts_at: z.string(),
+	ends_at: z.string(),
+	owner_unit_name: z.string(),
+	capacity: nullableCount,
+	seats_taken: count,
+	admission: z.string(),
+	registered: count,
+	waitlisted: count,
+	pending_approval: count
+});
+
+export const ManagedActivitiesAnswer = z.array(ManagedActivity);
+
+export function parseOfficeActivities(answer: unknown): OfficeActivity[] {
+	return parseAnswer(ManagedActivitiesAnswer, answer, 'list_managed_activities').map((row) => ({
+		id: row.id,
+		title: row.title,
+		category: row.category,
+		status: row.status,
+		startsAt: row.starts_at,
+		endsAt: row.ends_at,
+		capacity: row.capacity,
+		seatsTaken: row.seats_taken,
+		ownerUnitName: row.owner_unit_name,
+		admission: row.admission,
+		registered: row.registered,
+		waitlisted: row.waitlisted,
+		pending: row.pending_approval
+	}));
 }
 
 export async function listOfficeActivities(client: UnionClient): Promise<OfficeActivity[]> {
-	return rows(await officeRpc(client, 'list_managed_activities')).map(parseOfficeActivity);
+	return parseOfficeActivities(await callRpc(client, 'list_managed_activities'));
 }
 
 export interface SessionRow {
@@ -87,14 +104,49 @@ export interface SessionRow {
 	seatsTaken: number;
 }
 
-export function parseSession(row: Row): SessionRow {
+const AdminSession = z.object({
+	id: z.string(),
+	label: z.nullable(z.string()),
+	starts_at: z.string(),
+	ends_at: z.string(),
+	capacity: nullableCount,
+	seats_taken: count
+});
+
+/**
+ * `get_activity_admin`'s answer: the whole activity as the editor reads it (`draftFromActivity`
+ * checks its fields), and its sessions, parsed here.
+ */
+export const ActivityAdminAnswer = z.looseObject({
+	id: z.string(),
+	title: z.string(),
+	status: z.string(),
+	place: z.string(),
+	starts_at: z.string(),
+	ends_at: z.string(),
+	admission: z.string(),
+	cancelled_reason: z.nullable(z.string()),
+	sessions: z.array(AdminSession)
+});
+
+export type ActivityAdminRow = z.infer<typeof ActivityAdminAnswer>;
+
+export function parseActivityAdmin(answer: unknown): {
+	row: ActivityAdminRow;
+	sessions: SessionRow[];
+} {
+	const row = parseAnswer(ActivityAdminAnswer, answer, 'get_activity_admin');
 	return {
-		id: str(row, 'id'),
-		label: str(row, 'label'),
-		startsAt: str(row, 'starts_at'),
-		endsAt: str(row, 'ends_at'),
-		capacity: numOrNull(row, 'capacity'),
-		seatsTaken: num(row, 'seats_taken')
+		row,
+		sessions: row.sessions.map((session) => ({
+			id: session.id,
+			// A session without a label of its own is shown by its times.
+			label: session.label ?? '',
+			startsAt: session.starts_at,
+			endsAt: session.ends_at,
+			capacity: session.capacity,
+			seatsTaken: session.seats_taken
+		}))
 	};
 }
 
@@ -102,20 +154,23 @@ export function parseSession(row: Row): SessionRow {
 export async function getOfficeActivity(
 	client: UnionClient,
 	id: string
-): Promise<{ row: Row; sessions: SessionRow[] }> {
-	const answer = await officeRpc(client, 'get_activity_admin', { activity_id: id });
-	const row = (Array.isArray(answer) ? answer[0] : answer) as Row;
-	const sessions = Array.isArray(row.sessions) ? (row.sessions as Row[]).map(parseSession) : [];
-	return { row, sessions };
+): Promise<{ row: ActivityAdminRow; sessions: SessionRow[] }> {
+	return parseActivityAdmin(await callRpc(client, 'get_activity_admin', { activity_id: id }));
+}
+
+/** The id of the activity a save or a copy answered with (`activity_admin_json`). */
+function savedId(answer: unknown, what: string): string {
+	return parseAnswer(z.looseObject({ id: z.string() }), answer, what).id;
 }
 
 export async function saveActivity(
 	client: UnionClient,
 	activity: Record<string, unknown>
 ): Promise<string> {
-	const answer = await officeRpc(client, 'save_activity', { activity });
-	if (typeof answer === 'string') return answer;
-	return str((answer ?? {}) as Row, 'id');
+	return savedId(
+		await callRpc(client, 'save_activity', { activity: activity as never }),
+		'save_activity'
+	);
 }
 
 export async function setActivityStatus(
@@ -124,8 +179,9 @@ export async function setActivityStatus(
 	action: 'publish' | 'close' | 'cancel',
 	reason = ''
 ): Promise<void> {
-	if (action === 'cancel') await officeRpc(client, 'cancel_activity', { activity_id: id, reason });
-	else await officeRpc(client, `${action}_activity`, { activity_id: id });
+	if (action === 'cancel') await callRpc(client, 'cancel_activity', { activity_id: id, reason });
+	else if (action === 'publish') await callRpc(client, 'publish_activity', { activity_id: id });
+	else await callRpc(client, 'close_activity', { activity_id: id });
 }
 
 export async function copyActivity(
@@ -133,12 +189,10 @@ export async function copyActivity(
 	id: string,
 	shiftDays: number
 ): Promise<string> {
-	const answer = await officeRpc(client, 'copy_activity', {
-		activity_id: id,
-		shift_days: shiftDays
-	});
-	if (typeof answer === 'string') return answer;
-	return str((answer ?? {}) as Row, 'id');
+	return savedId(
+		await callRpc(client, 'copy_activity', { activity_id: id, shift_days: shiftDays }),
+		'copy_activity'
+	);
 }
 
 export interface SessionPlan {
@@ -155,7 +209,7 @@ export async function generateSessions(
 	id: string,
 	plan: SessionPlan
 ): Promise<number> {
-	const answer = await officeRpc(client, 'generate_sessions', {
+	const answer = await callRpcWithNulls(client, 'generate_sessions', {
 		activity_id: id,
 		from_date: plan.firstDay,
 		to_date: plan.lastDay,
@@ -164,13 +218,11 @@ export async function generateSessions(
 		end_time: plan.endTime,
 		capacity: plan.capacity
 	});
-	if (typeof answer === 'number') return answer;
-	if (Array.isArray(answer)) return answer.length;
-	return num((answer ?? {}) as Row, 'created');
+	return parseAnswer(z.looseObject({ created: count }), answer, 'generate_sessions').created;
 }
 
 export async function deleteSession(client: UnionClient, sessionId: string): Promise<void> {
-	await officeRpc(client, 'delete_session', { session_id: sessionId });
+	await callRpc(client, 'delete_session', { session_id: sessionId });
 }
 
 export interface RegistrationRow {
@@ -190,27 +242,52 @@ export interface RegistrationRow {
 	answers: Record<string, unknown>;
 }
 
+/** One registration of `list_registrations`. */
+const OfficeRegistration = z.object({
+	registration_id: z.string(),
+	member_id: z.string(),
+	employee_no: z.string(),
+	member_name: z.string(),
+	unit_name: z.string(),
+	status: z.string(),
+	source: z.string(),
+	session_id: z.nullable(z.string()),
+	session_label: z.nullable(z.string()),
+	guest_names: z.nullable(z.array(z.string())),
+	queued_at: z.string(),
+	checked_in_days: z.array(z.string()),
+	paper_days: z.array(z.string()),
+	answers: z.nullable(z.record(z.string(), z.unknown()))
+});
+
+export const RegistrationsAnswer = z.array(OfficeRegistration);
+
+export function parseRegistrations(answer: unknown): RegistrationRow[] {
+	return parseAnswer(RegistrationsAnswer, answer, 'list_registrations').map((row) => ({
+		id: row.registration_id,
+		memberId: row.member_id,
+		employeeNo: row.employee_no,
+		name: row.member_name,
+		unitName: row.unit_name,
+		status: row.status,
+		source: row.source,
+		sessionId: row.session_id,
+		// null in SQL: no session chosen, no guests, no questions answered.
+		sessionLabel: row.session_label ?? '',
+		guestNames: row.guest_names ?? [],
+		queuedAt: row.queued_at,
+		checkedInDays: row.checked_in_days,
+		paperDays: row.paper_days,
+		answers: row.answers ?? {}
+	}));
+}
+
 export async function listRegistrations(
 	client: UnionClient,
 	activityId: string
 ): Promise<RegistrationRow[]> {
-	return rows(await officeRpc(client, 'list_registrations', { activity_id: activityId })).map(
-		(row) => ({
-			id: str(row, 'registration_id') || str(row, 'id'),
-			memberId: str(row, 'member_id'),
-			employeeNo: str(row, 'employee_no'),
-			name: str(row, 'name') || str(row, 'member_name'),
-			unitName: str(row, 'unit_name'),
-			status: str(row, 'status'),
-			source: str(row, 'source'),
-			sessionId: strOrNull(row, 'session_id'),
-			sessionLabel: str(row, 'session_label'),
-			guestNames: Array.isArray(row.guest_names) ? (row.guest_names as string[]) : [],
-			queuedAt: str(row, 'queued_at'),
-			checkedInDays: Array.isArray(row.checked_in_days) ? (row.checked_in_days as string[]) : [],
-			paperDays: Array.isArray(row.paper_days) ? (row.paper_days as string[]) : [],
-			answers: (row.answers ?? {}) as Record<string, unknown>
-		})
+	return parseRegistrations(
+		await callRpc(client, 'list_registrations', { activity_id: activityId })
 	);
 }
 
@@ -220,7 +297,7 @@ export async function decideRegistration(
 	decision: 'approve' | 'reject',
 	note = ''
 ): Promise<void> {
-	await officeRpc(client, 'decide_registration', {
+	await callRpc(client, 'decide_registration', {
 		registration_id: registrationId,
 		decision,
 		note
@@ -228,15 +305,19 @@ export async function decideRegistration(
 }
 
 export async function moveFromWaitlist(client: UnionClient, registrationId: string): Promise<void> {
-	await officeRpc(client, 'move_from_waitlist', { registration_id: registrationId });
+	await callRpc(client, 'move_from_waitlist', { registration_id: registrationId });
 }
 
 export async function drawLottery(
 	client: UnionClient,
 	activityId: string
 ): Promise<{ admitted: number; notAdmitted: number }> {
-	const answer = (await officeRpc(client, 'draw_lottery', { activity_id: activityId })) as Row;
-	return { admitted: num(answer, 'admitted'), notAdmitted: num(answer, 'not_admitted') };
+	const answer = parseAnswer(
+		z.looseObject({ admitted: count, not_admitted: count }),
+		await callRpc(client, 'draw_lottery', { activity_id: activityId }),
+		'draw_lottery'
+	);
+	return { admitted: answer.admitted, notAdmitted: answer.not_admitted };
 }
 
 export async function recordPaperAttendance(
@@ -245,13 +326,57 @@ export async function recordPaperAttendance(
 	day: string,
 	memberIds: string[]
 ): Promise<number> {
-	const answer = await officeRpc(client, 'record_paper_attendance', {
+	const answer = await callRpc(client, 'record_paper_attendance', {
 		activity_id: activityId,
 		day,
 		member_ids: memberIds
 	});
-	if (typeof answer === 'number') return answer;
-	return num((answer ?? {}) as Row, 'recorded');
+	return parseAnswer(z.looseObject({ recorded: count }), answer, 'record_paper_attendance')
+		.recorded;
 }
 
-export { num, str, strOrNull, type Row };
+export interface StaffMember {
+	id: string;
+	role: string;
+	name: string;
+	employeeNo: string;
+	/** The unit the role is for; null for the office (the whole union) and check-in staff. */
+	unitCode: string | null;
+	unitName: string | null;
+	grantedBy: string | null;
+	grantedAt: string | null;
+	revokedAt: string | null;
+}
+
+/** One role of `list_staff` (`private.staff_role_json`). */
+export const StaffAnswer = z.array(
+	z.object({
+		id: z.string(),
+		role: z.string(),
+		name: z.string(),
+		employee_no: z.string(),
+		unit_code: z.nullable(z.string()),
+		unit_name: z.nullable(z.string()),
+		granted_by_name: z.nullable(z.string()),
+		granted_at: z.nullable(z.string()),
+		revoked_at: z.nullable(z.string())
+	})
+);
+
+export function parseStaff(answer: unknown): StaffMember[] {
+	return parseAnswer(StaffAnswer, answer, 'list_staff').map((row) => ({
+		id: row.id,
+		role: row.role,
+		name: row.name,
+		employeeNo: row.employee_no,
+		unitCode: row.unit_code,
+		unitName: row.unit_name,
+		grantedBy: row.granted_by_name,
+		grantedAt: row.granted_at,
+		revokedAt: row.revoked_at
+	}));
+}
+
+export async function listStaff(client: UnionClient): Promise<StaffMember[]> {
+	return parseStaff(await callRpc(client, 'list_staff'));
+}

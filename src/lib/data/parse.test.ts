@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { parseActivityRow } from './activities.ts';
 import { AppError } from './errors.ts';
+import { parseSignupActivities } from './liaison.ts';
 import { parseWhoami } from './me.ts';
+import {
+	readNullableInteger,
+	readNullableString,
+	readOptionalInteger,
+	readOptionalString
+} from './parse.ts';
 
 const whoamiAnswer = {
 	user_id: '0b6f3c1e-0000-4000-8000-000000000001',
@@ -36,6 +43,7 @@ const activityRow = {
 	waitlist_enabled: true,
 	guests_max: 0,
 	session_count: 1,
+	version: 3,
 	eligible: false,
 	ineligible_reason: 'gender',
 	my_registration_status: null,
@@ -85,5 +93,46 @@ describe('parseActivityRow', () => {
 	it('rejects unknown enum values and bad timestamps', () => {
 		expect(() => parseActivityRow({ ...activityRow, category: 'party' })).toThrow(AppError);
 		expect(() => parseActivityRow({ ...activityRow, starts_at: 'soon' })).toThrow(AppError);
+	});
+});
+
+describe('nullable columns', () => {
+	it('reads null as null, but a missing column as an error', () => {
+		expect(readNullableString({ note: null }, 'note')).toBeNull();
+		expect(() => readNullableString({}, 'note')).toThrow(AppError);
+		expect(() => readNullableInteger({ capacity_renamed: 3 }, 'capacity')).toThrow(AppError);
+	});
+
+	it('an activity row without its my_registration_status column is an error, not "none"', () => {
+		const { my_registration_status: _dropped, ...row } = activityRow;
+		expect(() => parseActivityRow(row)).toThrow(AppError);
+	});
+
+	it('authored JSON may leave an optional key out', () => {
+		expect(readOptionalString({}, 'en')).toBeNull();
+		expect(readOptionalInteger({ max_length: 50 }, 'max_length')).toBe(50);
+		expect(() => readOptionalString({ en: 5 }, 'en')).toThrow(AppError);
+	});
+});
+
+describe('parseSignupActivities', () => {
+	const row = {
+		id: 'a1',
+		title: '女职工健康体检',
+		starts_at: '2027-03-20T06:00:00+00:00',
+		eligible_genders: ['female'],
+		session_count: 2
+	};
+
+	it('reads who may sign up', () => {
+		expect(parseSignupActivities([row])[0]?.eligibleGenders).toEqual(['female']);
+		expect(parseSignupActivities([{ ...row, eligible_genders: null }])[0]?.eligibleGenders).toBe(
+			null
+		);
+	});
+
+	it('a row without eligible_genders is an error, not "open to everyone"', () => {
+		const { eligible_genders: _dropped, ...renamed } = row;
+		expect(() => parseSignupActivities([renamed])).toThrow(AppError);
 	});
 });

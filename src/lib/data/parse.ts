@@ -26,11 +26,25 @@ export function readString(object: JsonObject, key: string): string {
 	return value;
 }
 
+/**
+ * The value under `key`, which must be there: a column the server sends as null is answered
+ * with the key and null, so a missing key is a renamed or dropped column, never "no value".
+ */
+export function readPresent(object: JsonObject, key: string): unknown {
+	if (!Object.hasOwn(object, key)) fail(`${key}: missing`);
+	return object[key];
+}
+
 export function readNullableString(object: JsonObject, key: string): string | null {
-	const value = object[key];
-	if (value === null || value === undefined) return null;
+	const value = readPresent(object, key);
+	if (value === null) return null;
 	if (typeof value !== 'string') fail(`${key}: not a string`);
 	return value;
+}
+
+/** For authored JSON (a question's label), where a key may be left out; not for columns. */
+export function readOptionalString(object: JsonObject, key: string): string | null {
+	return object[key] === undefined ? null : readNullableString(object, key);
 }
 
 export function readInteger(object: JsonObject, key: string): number {
@@ -40,9 +54,14 @@ export function readInteger(object: JsonObject, key: string): number {
 }
 
 export function readNullableInteger(object: JsonObject, key: string): number | null {
-	const value = object[key];
-	if (value === null || value === undefined) return null;
+	const value = readPresent(object, key);
+	if (value === null) return null;
 	return readInteger(object, key);
+}
+
+/** For authored JSON (a question's bounds), where a key may be left out; not for columns. */
+export function readOptionalInteger(object: JsonObject, key: string): number | null {
+	return object[key] === undefined ? null : readNullableInteger(object, key);
 }
 
 export function readBoolean(object: JsonObject, key: string): boolean {

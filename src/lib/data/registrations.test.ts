@@ -13,6 +13,7 @@ const registration = {
 	source: 'self',
 	ticket_secret: null,
 	waitlist_position: 2,
+	generation: 1,
 	created_at: '2026-11-23T20:00:00+00:00',
 	updated_at: '2026-11-23T20:00:00+00:00'
 };

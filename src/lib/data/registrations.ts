@@ -16,6 +16,7 @@ import {
 	readNullableDate,
 	readNullableInteger,
 	readNullableString,
+	readPresent,
 	readString,
 	type JsonObject
 } from './parse.ts';
@@ -26,8 +27,8 @@ export function readNullableList<T extends string>(
 	key: string,
 	allowed?: readonly T[]
 ): T[] | null {
-	const value = object[key];
-	if (value === null || value === undefined) return null;
+	const value = readPresent(object, key);
+	if (value === null) return null;
 	return asArray(value, key).map((item, index) => {
 		if (typeof item !== 'string')
 			throw new AppError('bad_response', `${key}[${index}]: not a string`);

@@ -1,48 +1,90 @@
-// The report functions of supabase/migrations/*_reports.sql, parsed into the export model.
+// The report functions (supabase/migrations/*_reports.sql), each answer read by one strict schema
+// into the export model: a renamed or missing column is a 'bad_response', never a silent zero in
+// the figures or the exported workbook.
 import type { UnionClient } from '#lib/data/client.ts';
 import type { FigureRow, Figures, Grouping } from '#lib/domain/export-report.ts';
-import { num, numOrNull, officeRpc, rows, str, strOrNull, bool, type Row } from './office-rpc.ts';
+import { count, nullableCount, nullableRate, parseAnswer, z } from './answer.ts';
+import { AppError } from './errors.ts';
+import { callRpc, callRpcWithNulls } from './rpc.ts';
 
 export interface Period {
 	start: string;
 	end: string;
 }
 
-function figures(row: Row, prefix: '' | 'prev_'): Figures {
+/** One row of `report_participation`, as its `returns table (...)` declares it. */
+const ParticipationRow = z.object({
+	group_key: z.string(),
+	group_label: z.string(),
+	parent_key: z.nullable(z.string()),
+	depth: count,
+	activities: nullableCount,
+	attendances: count,
+	participants: count,
+	guest_attendances: count,
+	registrations_admitted: count,
+	show_up_rate: nullableRate,
+	headcount: nullableCount,
+	participation_rate: nullableRate,
+	prev_activities: nullableCount,
+	prev_attendances: count,
+	prev_participants: count,
+	prev_guest_attendances: count,
+	prev_registrations_admitted: count,
+	prev_show_up_rate: nullableRate,
+	prev_headcount: nullableCount,
+	prev_participation_rate: nullableRate
+});
+type ParticipationRow = z.infer<typeof ParticipationRow>;
+
+export const ParticipationAnswer = z.array(ParticipationRow);
+
+export type ReportRow = FigureRow & { parentKey: string | null };
+
+function toRow(row: ParticipationRow): ReportRow {
+	const previous: Figures = {
+		attendances: row.prev_attendances,
+		participants: row.prev_participants,
+		guestAttendances: row.prev_guest_attendances,
+		admitted: row.prev_registrations_admitted,
+		showUpRate: row.prev_show_up_rate,
+		headcount: row.prev_headcount,
+		participationRate: row.prev_participation_rate,
+		activityCount: row.prev_activities
+	};
 	return {
-		attendances: num(row, `${prefix}attendances`),
-		participants: num(row, `${prefix}participants`),
-		guestAttendances: num(row, `${prefix}guest_attendances`),
-		admitted: num(row, `${prefix}registrations_admitted`),
-		showUpRate: numOrNull(row, `${prefix}show_up_rate`),
-		headcount: numOrNull(row, `${prefix}headcount`),
-		participationRate: numOrNull(row, `${prefix}participation_rate`),
-		activityCount: numOrNull(row, `${prefix}activities`)
+		key: row.group_key,
+		label: row.group_label,
+		parentKey: row.parent_key,
+		depth: row.depth,
+		attendances: row.attendances,
+		participants: row.participants,
+		guestAttendances: row.guest_attendances,
+		admitted: row.registrations_admitted,
+		showUpRate: row.show_up_rate,
+		headcount: row.headcount,
+		participationRate: row.participation_rate,
+		activityCount: row.activities,
+		previous
 	};
 }
 
-export function parseFigureRow(row: Row): FigureRow & { parentKey: string | null } {
-	return {
-		key: str(row, 'group_key'),
-		label: str(row, 'group_label'),
-		parentKey: strOrNull(row, 'parent_key'),
-		depth: num(row, 'depth'),
-		...figures(row, ''),
-		previous: figures(row, 'prev_')
-	};
+/** `report_participation`'s answer as report rows; throws 'bad_response' on any drift. */
+export function parseParticipation(answer: unknown): ReportRow[] {
+	return parseAnswer(ParticipationAnswer, answer, 'report_participation').map(toRow);
 }
 
 export async function fetchParticipation(
 	client: UnionClient,
 	period: Period,
 	groupBy: Grouping | 'total'
-): Promise<(FigureRow & { parentKey: string | null })[]> {
-	const answer = await officeRpc(client, 'report_participation', {
+): Promise<ReportRow[]> {
+	const answer = await callRpc(client, 'report_participation', {
 		period_start: period.start,
 		period_end: period.end,
 		group_by: groupBy
 	});
-	return rows(answer).map(parseFigureRow);
+	return parseParticipation(answer);
 }
 
 export type DrillFigure = 'attendances' | 'participants' | 'registrations' | 'headcount';
@@ -59,6 +101,35 @@ export interface DrillPerson {
 	attendances: number;
 }
 
+/** One row of `report_drilldown`. */
+export const DrilldownAnswer = z.array(
+	z.object({
+		member_id: z.string(),
+		employee_no: z.string(),
+		member_name: z.string(),
+		member_unit_name: z.string(),
+		activity_title: z.nullable(z.string()),
+		day: z.nullable(z.string()),
+		guests: count,
+		paper: z.boolean(),
+		attendances: count
+	})
+);
+
+export function parseDrilldown(answer: unknown): DrillPerson[] {
+	return parseAnswer(DrilldownAnswer, answer, 'report_drilldown').map((row) => ({
+		memberId: row.member_id,
+		employeeNo: row.employee_no,
+		name: row.member_name,
+		unitName: row.member_unit_name,
+		activityTitle: row.activity_title,
+		day: row.day,
+		guests: row.guests,
+		paper: row.paper,
+		attendances: row.attendances
+	}));
+}
+
 export async function fetchDrilldown(
 	client: UnionClient,
 	period: Period,
@@ -66,7 +137,7 @@ export async function fetchDrilldown(
 	groupBy: Grouping | 'total',
 	groupKey: string | null
 ): Promise<DrillPerson[]> {
-	const answer = await officeRpc(client, 'report_drilldown', {
+	const answer = await callRpcWithNulls(client, 'report_drilldown', {
 		period_start: period.start,
 		period_end: period.end,
 		figure,
@@ -74,21 +145,12 @@ export async function fetchDrilldown(
 		group_key: groupKey,
 		row_limit: 2000
 	});
-	return rows(answer).map((row) => ({
-		memberId: str(row, 'member_id'),
-		employeeNo: str(row, 'employee_no'),
-		name: str(row, 'member_name'),
-		unitName: str(row, 'member_unit_name'),
-		activityTitle: strOrNull(row, 'activity_title'),
-		day: strOrNull(row, 'day'),
-		guests: num(row, 'guests'),
-		paper: bool(row, 'paper'),
-		attendances: num(row, 'attendances')
-	}));
+	return parseDrilldown(answer);
 }
 
 export async function fetchSummaryText(client: UnionClient, year: number): Promise<string> {
-	const answer = await officeRpc(client, 'report_summary_text', { year });
-	if (typeof answer !== 'string') throw new Error('summary: not text');
+	const answer = await callRpc(client, 'report_summary_text', { year });
+	if (typeof answer !== 'string')
+		throw new AppError('bad_response', 'report_summary_text: not text');
 	return answer;
 }

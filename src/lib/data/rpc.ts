@@ -31,3 +31,22 @@ export async function callRpc<F extends RpcName>(
 	}
 	return data;
 }
+
+/** A function's arguments where any may be null: SQL takes null for every argument, and the
+ * generated types cannot say which ones mean something by it. */
+export type NullableRpcArgs<F extends RpcName> = {
+	[K in keyof RpcArgs<F>]: RpcArgs<F>[K] | null;
+};
+
+/** callRpc for a call that passes null for an argument (e.g. no capacity, the whole period). */
+export function callRpcWithNulls<F extends RpcName>(
+	client: UnionClient,
+	fn: F,
+	args: NullableRpcArgs<F>
+): Promise<unknown> {
+	return (callRpc as (client: UnionClient, fn: F, args: unknown) => Promise<unknown>)(
+		client,
+		fn,
+		args
+	);
+}
