@@ -144,7 +144,7 @@ export async function reportsSection(ctx: Context): Promise<Omit<SectionResult, 
 				title: 'Report functions on a year of a 20,000-member union',
 				status: 'not measured',
 				runs: 0,
-				notes: ['Pending: no `public.report_*` function exists in supabase/migrations yet.'],
+				notes: ['Pending: no `public.report_*` function exists in the database yet.'],
 				tables: [],
 				budgets: [budget('Each report', Number.NaN, 300, ms)],
 				data: {}

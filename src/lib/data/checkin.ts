@@ -1,5 +1,5 @@
-// Typed wrappers of the check-in API (supabase/migrations/20261123000600_checkin.sql and
-// 20261123000700_checkin_staff.sql). Answers are parsed here, so a drifted shape is a clear
+// Typed wrappers of the check-in API (supabase/schemas/04_checkin.sql, and the check-in staff of
+// 06_roles.sql). Answers are parsed here, so a drifted shape is a clear
 // 'bad_response' and never `undefined` deep inside the scanner.
 import { z } from '#lib/domain/zod.ts';
 import {

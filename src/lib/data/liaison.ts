@@ -1,4 +1,4 @@
-// 代报名: the functions of supabase/migrations/20261202000200_liaison.sql, for the office, organizers
+// 代报名: the functions of supabase/schemas/07_liaison.sql, for the office, organizers
 // and liaisons alike (the server applies each caller's scope), and signing up or cancelling on
 // behalf with an answer per person.
 import type { UnionClient } from './client.ts';

@@ -1,4 +1,4 @@
-// The report functions (supabase/migrations/*_reports.sql), each answer read by one strict schema
+// The report functions (supabase/schemas/10_reports.sql), each answer read by one strict schema
 // into the export model: a renamed or missing column is a 'bad_response', never a silent zero in
 // the figures or the exported workbook.
 import type { UnionClient } from '#lib/data/client.ts';

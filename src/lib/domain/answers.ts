@@ -1,5 +1,5 @@
 // The zod schema that checks a sign-up form's answers on the phone before they are sent. It
-// mirrors `private.invalid_answer` in supabase/migrations/20261123000400_signup.sql rule for rule,
+// mirrors `private.invalid_answer` in supabase/schemas/02_signup.sql rule for rule,
 // so the server never has to refuse what the form let through; the server still decides.
 import {
 	ANSWER_ISSUE_CODES,

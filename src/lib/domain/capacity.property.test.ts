@@ -1,5 +1,5 @@
 // Property test of the capacity rule (docs/invariants.md, promise 3) as a TS model of what the
-// server does (supabase/migrations/*_signup.sql: admit while seats last, guests count, waitlist
+// server does (supabase/schemas/02_signup.sql: admit while seats last, guests count, waitlist
 // in order, promotion on cancel without overtaking), checked with the app's own seat arithmetic
 // (seatsLeft). tests/security/properties.test.ts runs random sequences against the database too.
 import fc from 'fast-check';

@@ -1,6 +1,6 @@
 // The roster import (名册导入), client side: reads a roster table (CSV rows, or rows an XLSX reader
 // produced) into normalised rows, and validates each line with the same rules, codes and order
-// as the database (private.roster_check in supabase/migrations/*_office.sql), so the preview
+// as the database (private.roster_check in supabase/schemas/05_roster.sql), so the preview
 // the office sees before sending matches what the server will do. The server checks again:
 // this is for fast feedback, never the only check.
 
