@@ -14,6 +14,7 @@ import {
 } from '@playwright/test';
 import { SYSTEM_CHROMIUM_ARGS, systemChromium } from '../../scripts/lib/browser.ts';
 import { writeQrVideo } from './fixtures/make-video.ts';
+import { unionDay } from '../../src/lib/domain/union-day.ts';
 import {
 	EMPLOYEE,
 	OFFICE,
@@ -301,13 +302,8 @@ test('T37 two phones scan overlapping people offline; after sync each counts onc
 });
 
 /** A day (YYYY-MM-DD) in the union's time zone, `offset` days from now. */
-function unionDay(offset: number): string {
-	return new Intl.DateTimeFormat('en-CA', {
-		timeZone: 'Asia/Shanghai',
-		year: 'numeric',
-		month: '2-digit',
-		day: '2-digit'
-	}).format(new Date(Date.now() + offset * 86_400_000));
+function dayFromToday(offset: number): string {
+	return unionDay(new Date(Date.now() + offset * 86_400_000), 'Asia/Shanghai');
 }
 
 async function call<T>(
@@ -323,7 +319,7 @@ async function call<T>(
 test("R1 offline, a ticket for another day's session is refused naming its day; the counter expects the day's people", async () => {
 	test.setTimeout(120_000);
 	// A three-day tournament from tomorrow with a session each day; A books day 1, B and C day 2.
-	const days = [unionDay(1), unionDay(2), unionDay(3)] as const;
+	const days = [dayFromToday(1), dayFromToday(2), dayFromToday(3)] as const;
 	const { office } = venue;
 	const admin = await call<{ owner_unit_id: string }>(office, 'get_activity_admin', {
 		activity_id: venue.activityId

@@ -12,7 +12,7 @@ import {
 	type LocalizedText,
 	type Question
 } from '#lib/domain/questions.ts';
-import type { Gender, MemberType } from '#lib/domain/whoami.ts';
+import { GENDERS, MEMBER_TYPES, type Gender, type MemberType } from '#lib/domain/whoami.ts';
 import type { UnionClient } from './client.ts';
 import { AppError } from './errors.ts';
 import {
@@ -34,9 +34,6 @@ import {
 } from './parse.ts';
 import { parseRegistration, readNullableList } from './registrations.ts';
 import { callRpc } from './rpc.ts';
-
-const GENDERS = ['female', 'male'] as const;
-const MEMBER_TYPES = ['staff', 'contract', 'retired'] as const;
 
 // Questions are JSON the office wrote: read them with the same defaults the server applies.
 function parseLabel(value: unknown, what: string): LocalizedText {

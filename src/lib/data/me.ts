@@ -1,4 +1,11 @@
-import { DEFAULT_TIME_ZONE, type Member, type RoleGrant, type Whoami } from '#lib/domain/whoami.ts';
+import {
+	DEFAULT_TIME_ZONE,
+	GENDERS,
+	MEMBER_TYPES,
+	type Member,
+	type RoleGrant,
+	type Whoami
+} from '#lib/domain/whoami.ts';
 import { isKnownTimeZone } from '#lib/i18n/format.ts';
 import type { UnionClient } from './client.ts';
 import {
@@ -11,8 +18,6 @@ import {
 } from './parse.ts';
 import { callRpc } from './rpc.ts';
 
-const GENDERS = ['female', 'male'] as const;
-const MEMBER_TYPES = ['staff', 'contract', 'retired'] as const;
 const ROLE_NAMES = ['office', 'organizer', 'liaison', 'checkin_staff'] as const;
 
 function parseMember(value: unknown): Member | null {

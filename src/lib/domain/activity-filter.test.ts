@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { activityDays, isoDay, matchesSearch, overlapsDays } from './activity-filter.ts';
+import { activityDays, matchesSearch, overlapsDays } from './activity-filter.ts';
+import { unionDay } from './union-day.ts';
 
 const TZ = 'Asia/Shanghai';
 const trip = {
@@ -16,10 +17,10 @@ const meet = {
 	endsAt: new Date('2027-05-23T09:00:00Z')
 };
 
-describe('isoDay', () => {
+describe('unionDay', () => {
 	it('takes the day in the union time zone, not UTC', () => {
-		expect(isoDay(trip.startsAt, TZ)).toBe('2027-10-16');
-		expect(isoDay(trip.startsAt, 'UTC')).toBe('2027-10-15');
+		expect(unionDay(trip.startsAt, TZ)).toBe('2027-10-16');
+		expect(unionDay(trip.startsAt, 'UTC')).toBe('2027-10-15');
 	});
 });
 

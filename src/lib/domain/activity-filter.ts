@@ -1,15 +1,5 @@
 // The list's search box and date range: pure, so they are tested without a browser.
-
-/** YYYY-MM-DD of a moment in the union's time zone (the form a date input gives). */
-export function isoDay(date: Date, timeZone: string): string {
-	// en-CA formats as 2027-05-10.
-	return new Intl.DateTimeFormat('en-CA', {
-		timeZone,
-		year: 'numeric',
-		month: '2-digit',
-		day: '2-digit'
-	}).format(date);
-}
+import { unionDay } from './union-day.ts';
 
 /** Folds case, width (ＡＢＣ, full-width digits) and spaces, so "羽毛球" and " 羽毛 球" both match. */
 export function normalizeSearch(text: string): string {
@@ -38,15 +28,15 @@ export function overlapsDays(
 	to: string,
 	timeZone: string
 ): boolean {
-	if (from !== '' && isoDay(activity.endsAt, timeZone) < from) return false;
-	if (to !== '' && isoDay(activity.startsAt, timeZone) > to) return false;
+	if (from !== '' && unionDay(activity.endsAt, timeZone) < from) return false;
+	if (to !== '' && unionDay(activity.startsAt, timeZone) > to) return false;
 	return true;
 }
 
 /** The days an activity covers, first to last, in union time (YYYY-MM-DD). */
 export function activityDays(start: Date, end: Date, timeZone: string): string[] {
-	const first = isoDay(start, timeZone);
-	const last = isoDay(end, timeZone);
+	const first = unionDay(start, timeZone);
+	const last = unionDay(end, timeZone);
 	const days: string[] = [];
 	// Walk whole days in UTC on the calendar dates themselves: no DST or offset arithmetic.
 	const cursor = new Date(`${first}T00:00:00Z`);

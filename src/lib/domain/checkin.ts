@@ -2,6 +2,7 @@
 // canonicalising a scanned value (A15), judging it against the downloaded roster plus this
 // phone's own actions (a verdict never waits for the network), the counter overlay, add-wins
 // undo targets and the by-hand search. No IndexedDB, no Svelte, no network; callers pass clocks.
+import { unionDay } from './union-day.ts';
 
 export const REGISTRATION_STATUSES = [
 	'registered',
@@ -379,7 +380,7 @@ export function sessionDays(
 		sessions.map((session) => [
 			session.id,
 			{
-				day: dayIn(timeZone, new Date(session.starts_at)),
+				day: unionDay(new Date(session.starts_at), timeZone),
 				startsAt: session.starts_at,
 				label: session.label
 			}
@@ -748,26 +749,9 @@ export class RepeatGuard {
 	}
 }
 
-/** Today's date (YYYY-MM-DD) in the union's time zone. */
-export function dayIn(timeZone: string, now: Date): string {
-	const parts = new Intl.DateTimeFormat('en-CA', {
-		timeZone,
-		year: 'numeric',
-		month: '2-digit',
-		day: '2-digit'
-	}).formatToParts(now);
-	const get = (type: string): string => parts.find((p) => p.type === type)?.value ?? '';
-	return `${get('year')}-${get('month')}-${get('day')}`;
-}
-
 /** The day to scan for: today if the activity runs today, else its next day, else its last. */
 export function defaultDay(days: readonly string[], today: string): string | null {
 	if (days.length === 0) return null;
 	if (days.includes(today)) return today;
 	return days.find((day) => day > today) ?? days[days.length - 1] ?? null;
-}
-
-/** WeChat's in-app browser: no reliable service worker or offline storage there. */
-export function isWeChat(userAgent: string): boolean {
-	return /MicroMessenger/i.test(userAgent);
 }

@@ -5,6 +5,7 @@
 // this is for fast feedback, never the only check.
 
 import { decodeText, parseCsv } from './csv.ts';
+import { GENDERS, MEMBER_TYPES } from './whoami.ts';
 
 export const ROSTER_FIELDS = [
 	'employee_no',
@@ -195,7 +196,7 @@ export function parseRosterCsv(input: Uint8Array | string): ReturnType<typeof ro
 	return rowsFromTable(parseCsv(text));
 }
 
-const GENDERS: Record<string, string> = {
+const GENDER_WORDS: Record<string, string> = {
 	男: 'male',
 	male: 'male',
 	m: 'male',
@@ -203,7 +204,7 @@ const GENDERS: Record<string, string> = {
 	female: 'female',
 	f: 'female'
 };
-const MEMBER_TYPES: Record<string, string> = {
+const MEMBER_TYPE_WORDS: Record<string, string> = {
 	在职: 'staff',
 	staff: 'staff',
 	聘用: 'contract',
@@ -234,8 +235,8 @@ export function normaliseRow(raw: RawRosterRow): RosterRow {
 		line: raw.line,
 		employee_no: clean(c.employee_no),
 		name: (c.name ?? '').replace(/^[ \t\r\n\u3000]+|[ \t\r\n\u3000]+$/g, ''),
-		gender: GENDERS[gender] ?? gender,
-		member_type: MEMBER_TYPES[memberType] ?? memberType,
+		gender: GENDER_WORDS[gender] ?? gender,
+		member_type: MEMBER_TYPE_WORDS[memberType] ?? memberType,
 		unit_code: clean(c.unit_code).toUpperCase(),
 		phone: clean(c.phone).replace(/[\s()-]/g, ''),
 		email: clean(c.email).toLowerCase(),
@@ -267,8 +268,9 @@ export function validateRoster(
 		if (firstLineOf.get(row.employee_no) !== index) return 'duplicate_in_file';
 		if (row.name === '') return 'name_missing';
 		if (Array.from(row.name).length > 50) return 'name_too_long';
-		if (row.gender !== 'male' && row.gender !== 'female') return 'gender_invalid';
-		if (!['staff', 'contract', 'retired'].includes(row.member_type)) return 'member_type_invalid';
+		if (!(GENDERS as readonly string[]).includes(row.gender)) return 'gender_invalid';
+		if (!(MEMBER_TYPES as readonly string[]).includes(row.member_type))
+			return 'member_type_invalid';
 		if (row.unit_code === '') return 'unit_missing';
 		if (!context.unitCodes.has(row.unit_code)) return 'unit_unknown';
 		if (row.phone !== '' && !/^(1\d{10}|0\d{9,11}|\+\d{8,15})$/.test(row.phone))

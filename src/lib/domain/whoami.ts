@@ -1,7 +1,10 @@
 // Who the signed-in account is: the answer of `whoami()`.
 
-export type Gender = 'female' | 'male';
-export type MemberType = 'staff' | 'contract' | 'retired';
+/** The roster's genders and member types: the values the database stores (members table). */
+export const GENDERS = ['female', 'male'] as const;
+export const MEMBER_TYPES = ['staff', 'contract', 'retired'] as const;
+export type Gender = (typeof GENDERS)[number];
+export type MemberType = (typeof MEMBER_TYPES)[number];
 export type RoleName = 'office' | 'organizer' | 'liaison' | 'checkin_staff';
 
 export interface UnionInfo {

@@ -3,6 +3,7 @@
 // the worker to take over (SKIP_WAITING) and reloads once it controls the page. Without service
 // workers (WeChat's in-app browser, plain http) there is simply never an update to offer.
 import type { FlushLock } from './lock.ts';
+import { isWeChat } from '#lib/domain/user-agent.ts';
 
 const CONTROLLER_WAIT_MS = 10_000;
 
@@ -24,7 +25,7 @@ export class AppUpdate {
 		const container = (navigator as Partial<Navigator>).serviceWorker;
 		// WeChat's in-app browser: no service worker (its WebView's support is partial and its
 		// caches are cleared at will); the app runs online, with the outbox still on the phone.
-		if (container === undefined || isWeChat()) return;
+		if (container === undefined || isWeChat(navigator.userAgent)) return;
 		this.supported = true;
 		// Registered here rather than by SvelteKit, so a refusal (insecure origin, a WebView
 		// that lists the API but rejects it) only means "no offline shell", never an error.
@@ -85,11 +86,6 @@ export class AppUpdate {
 			}
 		});
 	}
-}
-
-/** The UA of WeChat's in-app browser (Android and iOS) carries "MicroMessenger". */
-export function isWeChat(userAgent: string = navigator.userAgent): boolean {
-	return /MicroMessenger/i.test(userAgent);
 }
 
 async function register(container: ServiceWorkerContainer): Promise<void> {

@@ -4,8 +4,6 @@
 import { z } from '#lib/domain/zod.ts';
 import { ACTIVITY_CATEGORIES, ADMISSION_MODES } from '#lib/domain/activity.ts';
 
-export const GENDERS = ['female', 'male'] as const;
-export const MEMBER_TYPES = ['staff', 'contract', 'retired'] as const;
 export const QUESTION_KINDS = ['choice', 'text', 'number'] as const;
 
 export interface OptionDraft {

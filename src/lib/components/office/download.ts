@@ -18,16 +18,6 @@ export function downloadText(fileName: string, text: string, type: string): void
 	downloadBlob(fileName, new Blob([text], { type }));
 }
 
-/** Today's date ('2026-11-23') in the union's time zone. */
-export function todayIn(timeZone: string, at: Date = new Date()): string {
-	return new Intl.DateTimeFormat('en-CA', {
-		timeZone,
-		year: 'numeric',
-		month: '2-digit',
-		day: '2-digit'
-	}).format(at);
-}
-
 /** A file name safe on Windows too. */
 export function safeFileName(name: string): string {
 	return name.replace(/[\\/:*?"<>|\r\n\t]+/g, '_').slice(0, 120);
