@@ -30,6 +30,10 @@ export interface PageReaderOptions<T> {
 	onUnauthorized: () => Promise<unknown>;
 	/** The server's time in an answer, when it carries one: `now` follows it, not the phone's. */
 	serverNow?: (data: T) => Date | null;
+	/** Awaited before an answer is shown (the home page lets its head paint first). */
+	beforeShow?: () => Promise<void>;
+	/** Called after an answer (or the phone's copy) is shown. */
+	onShown?: (read: CachedRead<T>) => void;
 	/** Milliseconds between ticks of `now` while followed. */
 	tickMs?: number;
 	/** A monotonic clock (performance.now in the app). */
@@ -91,6 +95,7 @@ export class PageReader<T> {
 		try {
 			const read = await this.#options.port.cachedRead(key, fetch);
 			answered = true;
+			await this.#options.beforeShow?.();
 			if (current()) this.#show(read);
 		} catch (error) {
 			answered = true;
@@ -164,5 +169,6 @@ export class PageReader<T> {
 		} else if (!read.fromCache) {
 			this.#anchor = null;
 		}
+		this.#options.onShown?.(read);
 	}
 }
