@@ -239,6 +239,19 @@ export class SyncState {
 			: { data: entry.data as T, fetchedAt: entry.fetchedAt, fromCache: true };
 	}
 
+	/**
+	 * The stored snapshot, only when the engine already runs: a page shows it while its network
+	 * read runs, and a first screen never waits for the engine to start.
+	 */
+	async peek<T>(key: string): Promise<CachedRead<T> | null> {
+		const userId = this.userId;
+		if (this.#engine === null || userId === null) return null;
+		const entry = await this.#engine.cache.get(userId, key);
+		return entry === undefined
+			? null
+			: { data: entry.data as T, fetchedAt: entry.fetchedAt, fromCache: true };
+	}
+
 	/** The registration for one activity with this user's actions laid over the server's. */
 	overlay(
 		activityId: string,
