@@ -13,6 +13,8 @@ import {
 } from '../schema-snapshot.ts';
 import { migrate } from '../standin/migrate.ts';
 import { DEFAULT_JWT_SECRET } from '../standin/keys.ts';
+import { ACTIVITY_CATEGORIES } from '../../src/lib/domain/activity.ts';
+import { zhCN } from '../../src/lib/i18n/messages.zh-CN.ts';
 import { lanes, type SeededDatabase } from './support.ts';
 
 const schemaFiles = readdirSync(SCHEMAS_DIR)
@@ -89,6 +91,16 @@ describe.each(lanes())('migrations and schema files on $name', (lane) => {
 			).toBe(true);
 		}
 		expect(snapshotDiff(fromMigrations, fromSchemaFiles)).toEqual([]);
+	});
+
+	test('name the categories with the words of the app (reports and screens say the same)', async () => {
+		if (!migrated) throw new Error('the database did not open');
+		for (const category of ACTIVITY_CATEGORIES) {
+			const [row] = await migrated.backend.transaction((tx) =>
+				tx.query<{ label: string }>('select private.category_label($1) as label', [category])
+			);
+			expect(row?.label, category).toBe(zhCN[`category.${category}`]);
+		}
 	});
 
 	test('a function changed in a migration only is told apart', async () => {

@@ -75,13 +75,13 @@ export const zhCN = {
 	'home.refresh': '刷新',
 	'home.refreshing': '正在刷新…',
 
-	'category.sports': '文体',
+	'category.sports': '文体活动',
 	'category.health': '健康体检',
-	'category.women': '女职工',
+	'category.women': '女职工活动',
 	'category.skills': '技能竞赛',
-	'category.outing': '出游',
-	'category.care': '关爱',
-	'category.culture': '文化',
+	'category.outing': '外出活动',
+	'category.care': '关爱帮扶',
+	'category.culture': '文化活动',
 	'category.other': '其他',
 
 	'badge.open': '报名中',
