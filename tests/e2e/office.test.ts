@@ -7,6 +7,7 @@ import { inflateSync } from 'node:zlib';
 import { expect, test, type Browser, type Page, type TestInfo } from '@playwright/test';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import readXlsxFile from 'read-excel-file/node';
+import { parseCsv } from '../../src/lib/domain/csv.ts';
 import { apiClientFor, readConfig, signInWithOtp } from './support.ts';
 
 const OFFICE = 'office@union.example';
@@ -40,36 +41,6 @@ async function downloadBytes(page: Page, click: () => Promise<void>): Promise<Bu
 	const [download] = await Promise.all([page.waitForEvent('download'), click()]);
 	const path = await download.path();
 	return readFileSync(path);
-}
-
-/** RFC 4180 records of a CSV text (no BOM). */
-function parseCsv(text: string): string[][] {
-	const records: string[][] = [];
-	let field = '';
-	let record: string[] = [];
-	let quoted = false;
-	for (let i = 0; i < text.length; i += 1) {
-		const char = text.charAt(i);
-		if (quoted) {
-			if (char === '"' && text.charAt(i + 1) === '"') {
-				field += '"';
-				i += 1;
-			} else if (char === '"') quoted = false;
-			else field += char;
-		} else if (char === '"' && field === '') quoted = true;
-		else if (char === ',') {
-			record.push(field);
-			field = '';
-		} else if (char === '\r' || char === '\n') {
-			if (char === '\r' && text.charAt(i + 1) === '\n') i += 1;
-			record.push(field);
-			records.push(record);
-			record = [];
-			field = '';
-		} else field += char;
-	}
-	if (field !== '' || record.length > 0) records.push([...record, field]);
-	return records;
 }
 
 /**

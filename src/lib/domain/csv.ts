@@ -9,13 +9,23 @@ const BOM = '\uFEFF';
  * GBK, the encoding Excel on Chinese Windows saves CSV files in.
  */
 export function decodeText(bytes: Uint8Array): string {
+	return decodeTextWithEncoding(bytes).text;
+}
+
+/** decodeText, also saying which encoding it took (the import screen shows it). */
+export function decodeTextWithEncoding(bytes: Uint8Array): {
+	text: string;
+	encoding: 'utf-8' | 'gbk';
+} {
 	let text: string;
+	let encoding: 'utf-8' | 'gbk' = 'utf-8';
 	try {
 		text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
 	} catch {
 		text = new TextDecoder('gbk').decode(bytes);
+		encoding = 'gbk';
 	}
-	return text.startsWith(BOM) ? text.slice(1) : text;
+	return { text: text.startsWith(BOM) ? text.slice(1) : text, encoding };
 }
 
 /**

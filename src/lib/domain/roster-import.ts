@@ -41,6 +41,18 @@ const HEADERS: Record<string, RosterField> = {
 	入会时间: 'joined_on'
 };
 
+/** Each field's column header in the template and in "missing column" messages. */
+export const ROSTER_FIELD_LABELS: Record<RosterField, string> = {
+	employee_no: '工号',
+	name: '姓名',
+	gender: '性别',
+	member_type: '人员类别',
+	unit_code: '单位编码',
+	phone: '手机',
+	email: '邮箱',
+	joined_on: '入会日期'
+};
+
 /** The fields a roster file must have columns for. */
 export const REQUIRED_FIELDS: readonly RosterField[] = [
 	'employee_no',

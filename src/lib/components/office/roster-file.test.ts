@@ -1,18 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decodeText, parseCsv, readImportFile } from './roster-file.ts';
+import { decodeTextWithEncoding } from '#lib/domain/csv.ts';
+import { readImportFile } from './roster-file.ts';
 
 describe('roster file', () => {
-	it('parses quoted CSV fields', () => {
-		expect(parseCsv('a,"b,""c""",d\r\n1,"x\ny",\n')).toEqual([
-			['a', 'b,"c"', 'd'],
-			['1', 'x\ny', '']
-		]);
-	});
-
 	it('decodes GBK when the bytes are not UTF-8', () => {
 		const bytes = readFileSync('tests/fixtures/roster-gbk.csv');
-		const { text, encoding } = decodeText(new Uint8Array(bytes));
+		const { text, encoding } = decodeTextWithEncoding(new Uint8Array(bytes));
 		expect(encoding).toBe('gbk');
 		expect(text.startsWith('工号,姓名')).toBe(true);
 	});

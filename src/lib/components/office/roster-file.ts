@@ -3,8 +3,10 @@
 // XLSX is chosen). Rows come out as objects keyed by the database's names, with the file's line
 // number, for `import_roster` / `import_units` to validate; the server decides what is valid.
 
+import { decodeTextWithEncoding, parseCsv } from '#lib/domain/csv.ts';
 import {
 	normaliseRow,
+	ROSTER_FIELD_LABELS,
 	rowsFromTable,
 	toImportPayload,
 	type Cell
@@ -12,19 +14,12 @@ import {
 
 export type ImportKind = 'roster' | 'units';
 
-const HEADERS: Record<ImportKind, Record<string, string>> = {
-	roster: {
-		工号: 'employee_no',
-		姓名: 'name',
-		性别: 'gender',
-		人员类别: 'member_type',
-		单位编码: 'unit_code',
-		手机: 'phone',
-		手机号: 'phone',
-		邮箱: 'email',
-		入会日期: 'joined_on'
-	},
-	units: { 单位编码: 'code', 单位名称: 'name', 上级编码: 'parent_code', 类型: 'kind' }
+/** The units file's headers (the roster's are the roster module's, with their aliases). */
+const UNIT_HEADERS: Record<string, string> = {
+	单位编码: 'code',
+	单位名称: 'name',
+	上级编码: 'parent_code',
+	类型: 'kind'
 };
 
 export interface FileRow {
@@ -40,68 +35,25 @@ export interface ParsedFile {
 	encoding: 'utf-8' | 'gbk' | 'xlsx';
 }
 
-/** UTF-8 when the bytes are valid UTF-8, else GBK. */
-export function decodeText(bytes: Uint8Array): { text: string; encoding: 'utf-8' | 'gbk' } {
-	try {
-		const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-		return { text: text.replace(/^\uFEFF/, ''), encoding: 'utf-8' };
-	} catch {
-		return { text: new TextDecoder('gbk').decode(bytes), encoding: 'gbk' };
-	}
-}
-
-/** RFC 4180 records (quoted fields may hold commas, quotes and line breaks). */
-export function parseCsv(text: string): string[][] {
-	const records: string[][] = [];
-	let field = '';
-	let record: string[] = [];
-	let quoted = false;
-	for (let i = 0; i < text.length; i += 1) {
-		const char = text.charAt(i);
-		if (quoted) {
-			if (char === '"' && text[i + 1] === '"') {
-				field += '"';
-				i += 1;
-			} else if (char === '"') quoted = false;
-			else field += char;
-		} else if (char === '"' && field === '') quoted = true;
-		else if (char === ',') {
-			record.push(field);
-			field = '';
-		} else if (char === '\n' || char === '\r') {
-			if (char === '\r' && text[i + 1] === '\n') i += 1;
-			record.push(field);
-			records.push(record);
-			record = [];
-			field = '';
-		} else field += char;
-	}
-	if (field !== '' || record.length > 0) {
-		record.push(field);
-		records.push(record);
-	}
-	return records;
-}
-
 /** Roster lines through the roster module (the same normalisation the server applies). */
 function rosterRows(table: readonly (readonly Cell[])[]): Omit<ParsedFile, 'encoding'> {
 	const { rows, missingFields } = rowsFromTable(table);
-	const labels = Object.entries(HEADERS.roster);
 	return {
 		rows: toImportPayload(rows.map(normaliseRow)) as FileRow[],
 		unknownHeaders: [],
-		missingHeaders: missingFields.map(
-			(field) => labels.find(([, key]) => key === field)?.[0] ?? field
-		)
+		missingHeaders: missingFields.map((field) => ROSTER_FIELD_LABELS[field])
 	};
 }
 
 function toRows(kind: ImportKind, table: string[][]): Omit<ParsedFile, 'encoding'> {
-	if (kind === 'roster') return rosterRows(table);
+	return kind === 'roster' ? rosterRows(table) : unitRows(table);
+}
+
+function unitRows(table: string[][]): Omit<ParsedFile, 'encoding'> {
 	const [header = [], ...body] = table;
-	const names = header.map((cell) => HEADERS[kind][cell.trim()] ?? null);
+	const names = header.map((cell) => UNIT_HEADERS[cell.trim()] ?? null);
 	const unknownHeaders = header.filter((cell, i) => names[i] === null && cell.trim() !== '');
-	const missingHeaders = Object.entries(HEADERS[kind])
+	const missingHeaders = Object.entries(UNIT_HEADERS)
 		.filter(
 			([, key], index, all) => !names.includes(key) && all.findIndex(([, k]) => k === key) === index
 		)
@@ -145,6 +97,6 @@ export async function readImportFile(kind: ImportKind, file: File): Promise<Pars
 			encoding: 'xlsx'
 		};
 	}
-	const { text, encoding } = decodeText(bytes);
+	const { text, encoding } = decodeTextWithEncoding(bytes);
 	return { ...toRows(kind, parseCsv(text)), encoding };
 }
