@@ -230,6 +230,7 @@ const json = await format(
 	JSON.stringify({ machine: facts, runs, quick, totalSeconds, sections: results }),
 	{ parser: 'json', useTabs: true, printWidth: 100 }
 );
+mkdirSync(outDir, { recursive: true });
 writeFileSync(join(outDir, 'report.md'), markdown);
 writeFileSync(join(outDir, 'report.json'), json);
 log(`wrote ${join(outDir, 'report.md')} and report.json in ${(totalSeconds / 60).toFixed(1)} min`);
